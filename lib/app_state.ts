@@ -1,0 +1,22 @@
+/**
+ * What the web server's routes receive as `ctx.state`: the resources of one web
+ * process, created once at start and closed at shutdown.
+ *
+ * @module
+ */
+import type { Config } from "./config.ts";
+import type { Sql } from "./db.ts";
+
+/** Shared resources of one web process. */
+export interface AppState {
+  config: Config;
+  /** The process's one postgres.js pool. */
+  sql: Sql;
+  kafkaBrokers: string[];
+  /** The events topic. */
+  topic: string;
+  /** When the process started (for /healthz). */
+  startedAt: Date;
+  /** Closers run at shutdown, in reverse order of registration. */
+  closers: (() => Promise<void>)[];
+}

@@ -1,0 +1,111 @@
+/**
+ * The one place that reads the environment. Every entry point calls
+ * {@linkcode loadConfig} once at start; a bad value fails fast with a message that
+ * names the variable.
+ *
+ * @module
+ */
+
+/** Validated process configuration (see the README's "Configuration"). */
+export interface Config {
+  /** `DATABASE_URL`; undefined means "attach to or bring up a local Postgres". */
+  databaseUrl?: string;
+  /** `KAFKA_BROKERS` (comma separated); undefined means "attach or bring up locally". */
+  kafkaBrokers?: string[];
+  /** `KAFKA_TOPIC`, default `ecommerce`; rejects go to `<topic>.dlq`. */
+  kafkaTopic: string;
+  /** `PORT`, default 8000; 0 picks a free port. */
+  port: number;
+  /** `HOSTNAME`, default `127.0.0.1`. */
+  hostname: string;
+  /** `ANALYTICS_TZ`, default `UTC`: the zone whose calendar days the daily rollup uses. */
+  analyticsTz: string;
+  /** `DASHBOARD_TOKEN`; when set, the dashboard and its API require it. */
+  dashboardToken?: string;
+}
+
+/** Thrown for an invalid environment variable; `variable` names it. */
+export class ConfigError extends Error {
+  /** The environment variable at fault. */
+  readonly variable: string;
+  constructor(variable: string, message: string) {
+    super(`Invalid ${variable}: ${message}`);
+    this.name = "ConfigError";
+    this.variable = variable;
+  }
+}
+
+const TOPIC_PATTERN = /^[a-zA-Z0-9._-]{1,200}$/;
+
+/**
+ * Reads and validates the configuration from `env` (the process environment by
+ * default), throwing {@linkcode ConfigError} on the first bad variable.
+ */
+export function loadConfig(env: Record<string, string | undefined> = Deno.env.toObject()): Config {
+  const pick = (name: string) => {
+    const value = env[name]?.trim();
+    return value === "" ? undefined : value;
+  };
+  return {
+    databaseUrl: parseDatabaseUrl(pick("DATABASE_URL")),
+    kafkaBrokers: parseBrokers(pick("KAFKA_BROKERS")),
+    kafkaTopic: parseTopic(pick("KAFKA_TOPIC") ?? "ecommerce"),
+    port: parsePort(pick("PORT") ?? "8000"),
+    hostname: pick("HOSTNAME") ?? "127.0.0.1",
+    analyticsTz: parseTimeZone(pick("ANALYTICS_TZ") ?? "UTC"),
+    dashboardToken: pick("DASHBOARD_TOKEN"),
+  };
+}
+
+function parseDatabaseUrl(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError("DATABASE_URL", `not a URL: "${value}"`);
+  }
+  if (url.protocol !== "postgres:" && url.protocol !== "postgresql:") {
+    throw new ConfigError("DATABASE_URL", `expected postgres://…, got "${url.protocol}"`);
+  }
+  if (url.pathname.length <= 1) {
+    throw new ConfigError("DATABASE_URL", `no database name in "${value}"`);
+  }
+  return value;
+}
+
+function parseBrokers(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const brokers = value.split(",").map((b) => b.trim()).filter((b) => b !== "");
+  for (const broker of brokers) {
+    if (!/^[^\s:/]+:\d{1,5}$/.test(broker)) {
+      throw new ConfigError("KAFKA_BROKERS", `expected host:port[,host:port…], got "${broker}"`);
+    }
+  }
+  if (brokers.length === 0) throw new ConfigError("KAFKA_BROKERS", "no broker listed");
+  return brokers;
+}
+
+function parseTopic(value: string): string {
+  if (!TOPIC_PATTERN.test(value)) {
+    throw new ConfigError("KAFKA_TOPIC", `use letters, digits, ".", "_" or "-": "${value}"`);
+  }
+  return value;
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ConfigError("PORT", `expected an integer from 0 to 65535, got "${value}"`);
+  }
+  return port;
+}
+
+function parseTimeZone(value: string): string {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: value });
+  } catch {
+    throw new ConfigError("ANALYTICS_TZ", `unknown time zone "${value}"`);
+  }
+  return value;
+}

@@ -1,0 +1,41 @@
+import assert from "node:assert/strict";
+import { ConfigError, loadConfig } from "./config.ts";
+
+Deno.test("config applies the documented defaults", () => {
+  const config = loadConfig({});
+  assert.deepEqual(config.kafkaTopic, "ecommerce");
+  assert.deepEqual(config.port, 8000);
+  assert.deepEqual(config.hostname, "127.0.0.1");
+  assert.deepEqual(config.analyticsTz, "UTC");
+  assert.deepEqual(config.databaseUrl, undefined);
+  assert.deepEqual(config.kafkaBrokers, undefined);
+  assert.deepEqual(config.dashboardToken, undefined);
+});
+
+Deno.test("config splits KAFKA_BROKERS on commas", () => {
+  const config = loadConfig({ KAFKA_BROKERS: "a:9092, b:9093" });
+  assert.deepEqual(config.kafkaBrokers, ["a:9092", "b:9093"]);
+});
+
+for (
+  const [variable, value, fragment] of [
+    ["PORT", "http", 'got "http"'],
+    ["PORT", "70000", "0 to 65535"],
+    ["DATABASE_URL", "mysql://x/y", "expected postgres://"],
+    ["DATABASE_URL", "postgres://localhost", "no database name"],
+    ["DATABASE_URL", "not a url", "not a URL"],
+    ["KAFKA_BROKERS", "localhost", 'got "localhost"'],
+    ["KAFKA_TOPIC", "bad topic", "bad topic"],
+    ["ANALYTICS_TZ", "Mars/Olympus", "unknown time zone"],
+  ]
+) {
+  Deno.test(`config rejects ${variable}=${value} naming the variable`, () => {
+    assert.throws(() => loadConfig({ [variable]: value }), (error) => {
+      assert.ok(error instanceof ConfigError);
+      assert.equal(error.variable, variable);
+      assert.match(error.message, new RegExp(`^Invalid ${variable}: `));
+      assert.ok(error.message.includes(fragment), error.message);
+      return true;
+    });
+  });
+}

@@ -1,0 +1,81 @@
+/**
+ * Postgres access: one `sql` per process (postgres.js), creating the database named
+ * in the URL when it is missing.
+ *
+ * @module
+ */
+import postgres from "postgres";
+
+/** The postgres.js client type used throughout the project. */
+export type Sql = postgres.Sql;
+
+/** Options for {@linkcode connect}. */
+export interface ConnectOptions {
+  /** Pool size; default 10. */
+  max?: number;
+  /** Tag shown in `pg_stat_activity.application_name`. */
+  applicationName?: string;
+}
+
+/** Opens a postgres.js pool for `url` (no connection is made until the first query). */
+export function connect(url: string, options: ConnectOptions = {}): Sql {
+  return postgres(url, {
+    max: options.max ?? 10,
+    onnotice: () => {},
+    connection: { application_name: options.applicationName ?? "ecommerce" },
+    types: {
+      // int8 (count(*), sum(n)::int8) as JS numbers: counts here stay far below 2^53.
+      bigint: {
+        to: 20,
+        from: [20],
+        serialize: (value: number | bigint) => value.toString(),
+        parse: (value: string) => Number(value),
+      },
+    },
+    transform: { undefined: null },
+  });
+}
+
+/** Returns the database name in a `postgres://` URL. */
+export function databaseName(url: string): string {
+  return decodeURIComponent(new URL(url).pathname.slice(1));
+}
+
+/** Returns `url` pointing at another database on the same server. */
+export function withDatabase(url: string, name: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${encodeURIComponent(name)}`;
+  return parsed.toString();
+}
+
+/**
+ * Creates the database named in `url` if it does not exist, connecting to the
+ * server's `postgres` database to do so. Safe when several processes race.
+ */
+export async function ensureDatabase(url: string): Promise<void> {
+  const name = databaseName(url);
+  const admin = postgres(withDatabase(url, "postgres"), { max: 1, onnotice: () => {} });
+  try {
+    const [row] = await admin`select 1 as found from pg_database where datname = ${name}`;
+    if (row) return;
+    try {
+      await admin`create database ${admin(name)}`;
+    } catch (error) {
+      // 42P04 duplicate_database, 23505: another process created it at the same moment.
+      const code = (error as { code?: string }).code;
+      if (code !== "42P04" && code !== "23505") throw error;
+    }
+  } finally {
+    await admin.end({ timeout: 5 });
+  }
+}
+
+/** Drops a database (tests use this to clean up their own databases). */
+export async function dropDatabase(url: string): Promise<void> {
+  const admin = postgres(withDatabase(url, "postgres"), { max: 1, onnotice: () => {} });
+  try {
+    await admin`drop database if exists ${admin(databaseName(url))} with (force)`;
+  } finally {
+    await admin.end({ timeout: 5 });
+  }
+}

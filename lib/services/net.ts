@@ -1,0 +1,65 @@
+/**
+ * Small network probes used to decide between "attach" and "bring up".
+ *
+ * @module
+ */
+
+/** True when something accepts TCP connections on `host:port` within `timeoutMs`. */
+export async function isListening(host: string, port: number, timeoutMs = 1_000): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const connection = await Promise.race([
+      Deno.connect({ hostname: host, port }),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error("timeout")), timeoutMs);
+      }),
+    ]);
+    connection.close();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Polls `probe` every `intervalMs` until it returns true or `timeoutMs` passes. */
+export async function waitFor(
+  what: string,
+  probe: () => Promise<boolean>,
+  options: { timeoutMs: number; intervalMs?: number },
+): Promise<void> {
+  const deadline = Date.now() + options.timeoutMs;
+  while (Date.now() < deadline) {
+    if (await probe()) return;
+    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 250));
+  }
+  throw new Error(`Timed out after ${options.timeoutMs / 1000} s waiting for ${what}`);
+}
+
+/** Asks the OS for a free TCP port on 127.0.0.1. */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+/** True when a process with `pid` runs (a zombie, exited but not reaped, does not). */
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    // The state letter follows the parenthesized command name.
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    // No /proc (not Linux): fall back to a signal probe. Deno.kill has no signal 0;
+    // SIGCONT is a no-op for a running process.
+    try {
+      Deno.kill(pid, "SIGCONT");
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}

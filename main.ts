@@ -1,0 +1,78 @@
+/**
+ * The web server: shop, dashboard, API and WebSocket (`deno task web`).
+ *
+ * @module
+ */
+import { type Config, loadConfig } from "./lib/config.ts";
+import { prepare } from "./lib/bootstrap.ts";
+import { connect } from "./lib/db.ts";
+import type { AppState } from "./lib/app_state.ts";
+import { createApp } from "./server/mod.ts";
+import { onShutdown } from "./lib/shutdown.ts";
+
+/** A running web server. */
+export interface WebServer {
+  /** Base URL, e.g. `http://127.0.0.1:8000`. */
+  url: string;
+  port: number;
+  state: AppState;
+  /** Stops accepting, finishes in-flight requests, closes resources. */
+  close(): Promise<void>;
+}
+
+/** Options for {@linkcode startWebServer}: resolved endpoints plus the config. */
+export interface WebServerOptions {
+  config: Config;
+  databaseUrl: string;
+  kafkaBrokers: string[];
+}
+
+/** Starts the web server on `config.port` (0 picks a free port). */
+export async function startWebServer(options: WebServerOptions): Promise<WebServer> {
+  const { config } = options;
+  const sql = connect(options.databaseUrl, { applicationName: "ecommerce-web" });
+  const state: AppState = {
+    config,
+    sql,
+    kafkaBrokers: options.kafkaBrokers,
+    topic: config.kafkaTopic,
+    startedAt: new Date(),
+    closers: [() => sql.end({ timeout: 5 })],
+  };
+  const app = await createApp({ root: new URL("./", import.meta.url), state });
+  const server = Deno.serve({
+    port: config.port,
+    hostname: config.hostname,
+    onListen: () => {},
+  }, app.fetch);
+  const port = server.addr.port;
+  return {
+    url: `http://${config.hostname}:${port}`,
+    port,
+    state,
+    async close() {
+      await server.shutdown();
+      for (const close of state.closers.reverse()) await close().catch(console.error);
+    },
+  };
+}
+
+async function main() {
+  const config = loadConfig();
+  const ready = await prepare(config, { bringUp: false });
+  const web = await startWebServer({ config, ...ready });
+  console.log(`Web server listening on ${web.url} (shop /, dashboard /dashboard)`);
+  onShutdown(async () => {
+    console.log("Web server stopping…");
+    await web.close();
+  });
+}
+
+if (import.meta.main) {
+  try {
+    await main();
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : error);
+    Deno.exit(1);
+  }
+}

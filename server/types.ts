@@ -1,0 +1,74 @@
+/**
+ * The contract between route files and the Fresh-convention layer.
+ *
+ * @module
+ */
+import type { ComponentChildren, ComponentType, VNode } from "preact";
+
+/** A vnode of any props: preact's VNode is invariant in its props type. */
+// deno-lint-ignore no-explicit-any -- any props: the layer renders every page type
+export type AnyVNode = VNode<any>;
+
+/** HTTP methods a route's `handler` object may define. */
+export const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
+/** One of {@linkcode METHODS}. */
+export type Method = typeof METHODS[number];
+
+/** What a handler receives. */
+export interface RouteContext<State = unknown> {
+  /** The incoming request. */
+  req: Request;
+  /** Its URL, parsed. */
+  url: URL;
+  /** Values of the route's `[param]` segments, decoded. */
+  params: Record<string, string>;
+  /** The application state given to `createApp` (database, producer, config…). */
+  state: State;
+  /** Address of the client (for rate limits and logs). */
+  remoteAddr?: string;
+  /** Renders the route's default-export page with `data`. */
+  render(data?: unknown, init?: ResponseInit): Response;
+}
+
+/** A per-method handler: returns a Response, or data for the route's page. */
+export type Handler<State = unknown> = (
+  ctx: RouteContext<State>,
+) => Response | PageData | Promise<Response | PageData>;
+
+/** What a handler returns to render the page: `{ data, status?, headers? }`. */
+export interface PageData {
+  data: unknown;
+  status?: number;
+  headers?: HeadersInit;
+}
+
+/** A route file's `handler` export. */
+export type Handlers<State = unknown> = Partial<Record<Method, Handler<State>>>;
+
+/** Props of a page component (a route file's default export). */
+export interface PageProps<Data = unknown, State = unknown> {
+  data: Data;
+  url: URL;
+  params: Record<string, string>;
+  state: State;
+}
+
+/** Props of `routes/_app.tsx`, the shared layout around every page. */
+export interface AppProps {
+  url: URL;
+  children: ComponentChildren;
+}
+
+/** Props of `routes/_500.tsx`. */
+export interface ErrorPageProps {
+  url: URL;
+  status: number;
+  /** Safe to show: never the stack or the internal message of a 5xx. */
+  message: string;
+}
+
+/** The shape of a route module, as loaded. */
+export interface RouteModule<State = unknown> {
+  handler?: Handlers<State> | Handler<State>;
+  default?: ComponentType<PageProps<unknown, State>>;
+}

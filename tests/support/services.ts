@@ -1,0 +1,74 @@
+/**
+ * Test fixtures: the real Postgres and Kafka (attached or brought up once per run by
+ * `deno task test`), and a fresh database or topic per test so tests never see each
+ * other's data.
+ *
+ * @module
+ */
+import { connect, dropDatabase, ensureDatabase, type Sql, withDatabase } from "../../lib/db.ts";
+import { migrate } from "../../lib/migrate.ts";
+import { deleteTopics, dlqTopic, ensureTopics } from "../../lib/kafka.ts";
+import { ensureServices } from "../../lib/services/mod.ts";
+
+interface Endpoints {
+  databaseUrl: string;
+  kafkaBrokers: string[];
+}
+
+let endpoints: Promise<Endpoints> | undefined;
+
+/**
+ * The services under test: `TEST_DATABASE_URL`/`DATABASE_URL` and `KAFKA_BROKERS` when
+ * set (scripts/test.ts sets them), else attach to or bring up local ones.
+ */
+export function testServices(): Promise<Endpoints> {
+  endpoints ??= (async () => {
+    const databaseUrl = Deno.env.get("TEST_DATABASE_URL") ?? Deno.env.get("DATABASE_URL");
+    const brokers = Deno.env.get("KAFKA_BROKERS")?.split(",");
+    const services = await ensureServices({ databaseUrl, kafkaBrokers: brokers });
+    return { databaseUrl: services.databaseUrl, kafkaBrokers: services.kafkaBrokers };
+  })();
+  return endpoints;
+}
+
+/** A name unique to this test run: `<prefix>_<random>` (lower case, DB- and topic-safe). */
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
+}
+
+/** A fresh, migrated database; `close()` ends the pool and drops the database. */
+export interface TestDatabase extends AsyncDisposable {
+  url: string;
+  sql: Sql;
+  close(): Promise<void>;
+}
+
+/** Creates and migrates a database named `test_<prefix>_<random>`. */
+export async function createTestDatabase(prefix = "db"): Promise<TestDatabase> {
+  const { databaseUrl } = await testServices();
+  const url = withDatabase(databaseUrl, uniqueName(`test_${prefix}`));
+  await ensureDatabase(url);
+  const sql = connect(url, { applicationName: "ecommerce-test" });
+  await migrate(sql);
+  const close = async () => {
+    await sql.end({ timeout: 5 });
+    await dropDatabase(url);
+  };
+  return { url, sql, close, [Symbol.asyncDispose]: close };
+}
+
+/** A fresh topic (6 partitions) and its DLQ; `close()` deletes both. */
+export interface TestTopic extends AsyncDisposable {
+  topic: string;
+  brokers: string[];
+  close(): Promise<void>;
+}
+
+/** Creates `test_<prefix>_<random>` and its `.dlq`. */
+export async function createTestTopic(prefix = "topic"): Promise<TestTopic> {
+  const { kafkaBrokers } = await testServices();
+  const topic = uniqueName(`test_${prefix}`);
+  await ensureTopics(kafkaBrokers, topic);
+  const close = () => deleteTopics(kafkaBrokers, [topic, dlqTopic(topic)]).catch(() => {});
+  return { topic, brokers: kafkaBrokers, close, [Symbol.asyncDispose]: close };
+}

@@ -8,6 +8,10 @@ import postgres from "postgres";
 
 /** The postgres.js client type used throughout the project. */
 export type Sql = postgres.Sql;
+/** A postgres.js transaction handle (what `sql.begin` passes to its callback). */
+export type Tx = postgres.TransactionSql;
+/** Either: functions that take part in the caller's transaction accept both. */
+export type Queryable = Sql | Tx;
 
 /** Options for {@linkcode connect}. */
 export interface ConnectOptions {

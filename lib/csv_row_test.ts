@@ -1,0 +1,196 @@
+import { deepStrictEqual as assertEquals } from "node:assert/strict";
+import { isBlankRow, parseCsvFields, parseCsvHeader, parseCsvRecord } from "./csv_row.ts";
+import type { CsvHeader } from "./csv_row.ts";
+
+const HEADER = [
+  "order_id",
+  "user_id",
+  "page_id",
+  "product",
+  "site_version",
+  "time",
+  "title",
+  "target",
+];
+const ROW = {
+  order_id: "cfcd208495d565ef66e7dff9f98764da",
+  user_id: "c81e728d9d4c2f636f067f89cc14862c",
+  page_id: "eccbc87e4b5ce2fe28308fd9f2a7baf3",
+  product: "sneakers",
+  site_version: "desktop",
+  time: "2019-01-11 09:24:43",
+  title: "banner_show",
+  target: "0",
+};
+
+function header(fields: string[] = HEADER): CsvHeader {
+  const result = parseCsvHeader(fields);
+  if (!result.ok) throw new Error(result.reason);
+  return result.value;
+}
+
+function reason(record: Record<string, string>): string | undefined {
+  const result = parseCsvRecord(record);
+  return result.ok ? undefined : result.reason;
+}
+
+Deno.test("csv header in the dataset's order maps each column to its position", () => {
+  const parsed = header();
+  assertEquals(parsed.width, 8);
+  assertEquals(parsed.indexes.order_id, 0);
+  assertEquals(parsed.indexes.target, 7);
+});
+
+Deno.test("csv header strips a UTF-8 BOM and whitespace and ignores case", () => {
+  const parsed = header(["\uFEFFOrder_ID", " user_id ", ...HEADER.slice(2)]);
+  assertEquals(parsed.indexes.order_id, 0);
+  assertEquals(parsed.indexes.user_id, 1);
+  assertEquals(parsed.names[0], "Order_ID");
+});
+
+Deno.test("csv header accepts columns in any order and extra columns", () => {
+  const shuffled = [
+    "time",
+    "date",
+    "target",
+    "title",
+    "page_id",
+    "product",
+    "user_id",
+    "site_version",
+    "order_id",
+  ];
+  const parsed = header(shuffled);
+  assertEquals(parsed.width, 9);
+  assertEquals(parsed.indexes.time, 0);
+  assertEquals(parsed.indexes.order_id, 8);
+  const result = parseCsvFields(parsed, [
+    ROW.time,
+    "2019-01-11",
+    ROW.target,
+    ROW.title,
+    ROW.page_id,
+    ROW.product,
+    ROW.user_id,
+    ROW.site_version,
+    ROW.order_id,
+  ]);
+  assertEquals(result.ok && result.value.order_id, ROW.order_id);
+});
+
+Deno.test("csv header missing a column names what is missing", () => {
+  const result = parseCsvHeader(HEADER.filter((name) => name !== "page_id" && name !== "time"));
+  assertEquals(result.ok, false);
+  assertEquals(
+    !result.ok && result.reason.startsWith('missing columns "page_id", "time":'),
+    true,
+  );
+});
+
+Deno.test("csv header with a column named twice is rejected", () => {
+  const result = parseCsvHeader([...HEADER, "Time"]);
+  assertEquals(result, { ok: false, reason: 'duplicate column "Time"' });
+});
+
+Deno.test("csv header that is empty is rejected", () => {
+  assertEquals(parseCsvHeader([""]).ok, false);
+  assertEquals(parseCsvHeader([]).ok, false);
+});
+
+Deno.test("csv row with the dataset's formats becomes the canonical event", () => {
+  assertEquals(parseCsvRecord(ROW), {
+    ok: true,
+    value: {
+      order_id: ROW.order_id,
+      user_id: ROW.user_id,
+      page_id: ROW.page_id,
+      product: "sneakers",
+      site_version: "desktop",
+      time: "2019-01-11T09:24:43.000Z",
+      title: "banner_show",
+      target: 0,
+    },
+  });
+});
+
+Deno.test("csv row ignores whitespace around fields", () => {
+  const padded = Object.fromEntries(Object.entries(ROW).map(([k, v]) => [k, ` \t${v}  `]));
+  const result = parseCsvRecord(padded);
+  assertEquals(result.ok && result.value.time, "2019-01-11T09:24:43.000Z");
+  assertEquals(result.ok && result.value.target, 0);
+});
+
+Deno.test("csv row enums are case-insensitive and company means electronics", () => {
+  const result = parseCsvRecord({
+    ...ROW,
+    product: "Company",
+    site_version: "MOBILE",
+    title: "Banner_Click",
+  });
+  assertEquals(result.ok && [result.value.product, result.value.site_version, result.value.title], [
+    "electronics",
+    "mobile",
+    "banner_click",
+  ]);
+});
+
+Deno.test("csv row accepts ids as dashed UUIDs in any case", () => {
+  const result = parseCsvRecord({ ...ROW, user_id: "C81E728D-9D4C-2F63-6F06-7F89CC14862C" });
+  assertEquals(result.ok && result.value.user_id, ROW.user_id);
+});
+
+Deno.test("csv row rejects malformed ids", () => {
+  assertEquals(reason({ ...ROW, order_id: "xyz" }), 'invalid order_id "xyz"');
+  assertEquals(
+    reason({ ...ROW, page_id: ROW.page_id.slice(1) }),
+    `invalid page_id "${ROW.page_id.slice(1)}"`,
+  );
+});
+
+Deno.test("csv row rejects unknown enums and targets", () => {
+  assertEquals(reason({ ...ROW, product: "toys" }), 'unknown product "toys"');
+  assertEquals(reason({ ...ROW, site_version: "tablet" }), 'unknown site_version "tablet"');
+  assertEquals(reason({ ...ROW, title: "click" }), 'unknown title "click"');
+  assertEquals(reason({ ...ROW, target: "2" }), 'invalid target "2"');
+});
+
+Deno.test("csv row accepts ISO-8601 times with a zone and converts to UTC", () => {
+  const iso = (time: string) => {
+    const result = parseCsvRecord({ ...ROW, time });
+    return result.ok ? result.value.time : result.reason;
+  };
+  assertEquals(iso("2019-01-11T09:24:43Z"), "2019-01-11T09:24:43.000Z");
+  assertEquals(iso("2019-01-11T09:24:43.5+02:00"), "2019-01-11T07:24:43.500Z");
+  assertEquals(iso("2019-01-11T09:24:43"), "2019-01-11T09:24:43.000Z");
+});
+
+Deno.test("csv row rejects impossible dates and other time formats", () => {
+  assertEquals(
+    reason({ ...ROW, time: "2019-02-30 10:00:00" }),
+    'invalid time "2019-02-30 10:00:00"',
+  );
+  assertEquals(
+    reason({ ...ROW, time: "2019-01-11 24:00:00" }),
+    'invalid time "2019-01-11 24:00:00"',
+  );
+  // The original producer's format is for Kafka messages only.
+  assertEquals(
+    reason({ ...ROW, time: "01/11/2019 09:24:43" }),
+    'invalid time "01/11/2019 09:24:43"',
+  );
+});
+
+Deno.test("csv row with an empty field names the missing field", () => {
+  assertEquals(reason({ ...ROW, title: "  " }), 'missing field "title"');
+});
+
+Deno.test("csv fields with the wrong count are rejected", () => {
+  const result = parseCsvFields(header(), Object.values(ROW).slice(0, 7));
+  assertEquals(result, { ok: false, reason: "expected 8 fields, got 7" });
+});
+
+Deno.test("a blank line is not a row", () => {
+  assertEquals(isBlankRow([""]), true);
+  assertEquals(isBlankRow(["  "]), true);
+  assertEquals(isBlankRow(["", ""]), false);
+});

@@ -24,7 +24,9 @@ export interface Island {
 }
 
 const registry = new Map<unknown, Island>();
-const SKIP = Symbol("island-rendered");
+// A string key, not a Symbol: preact's createElement copies props with for…in, which
+// skips symbols. The hook deletes it before the component sees its props.
+const SKIP = "__islandRendered";
 
 /** Collects the props of the islands rendered for one page, in render order. */
 export class IslandCollector {
@@ -63,7 +65,7 @@ const previousVnodeHook = options.vnode;
 options.vnode = (vnode: AnyVNode) => {
   const island = typeof vnode.type === "function" ? registry.get(vnode.type) : undefined;
   if (island && current) {
-    const props = vnode.props as Record<string | symbol, unknown>;
+    const props = vnode.props as Record<string, unknown>;
     if (props[SKIP]) {
       delete props[SKIP];
     } else {
@@ -138,6 +140,8 @@ for (const marker of document.querySelectorAll(${JSON.stringify(ISLAND_TAG)})) {
   }
   hydrate(h(component, allProps[Number(marker.dataset.props)] ?? {}), marker);
 }
+// Lets tests and scripts wait for interactivity instead of guessing a delay.
+document.documentElement.dataset.hydrated = "true";
 `;
 }
 

@@ -43,13 +43,16 @@ export interface TestDatabase extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-/** Creates and migrates a database named `test_<prefix>_<random>`. */
-export async function createTestDatabase(prefix = "db"): Promise<TestDatabase> {
+/** Creates a database named `test_<prefix>_<random>`, migrated unless `migrated: false`. */
+export async function createTestDatabase(
+  prefix = "db",
+  options: { migrated?: boolean } = {},
+): Promise<TestDatabase> {
   const { databaseUrl } = await testServices();
   const url = withDatabase(databaseUrl, uniqueName(`test_${prefix}`));
   await ensureDatabase(url);
   const sql = connect(url, { applicationName: "ecommerce-test" });
-  await migrate(sql);
+  if (options.migrated !== false) await migrate(sql);
   const close = async () => {
     await sql.end({ timeout: 5 });
     await dropDatabase(url);

@@ -1,0 +1,76 @@
+import assert from "node:assert/strict";
+import postgres from "postgres";
+import { ensureServices, stopServices } from "./mod.ts";
+import { kafkaAnswers, kafkaDataDir } from "./kafka_local.ts";
+import { postgresDataDir } from "./postgres_local.ts";
+import { freePort, isListening } from "./net.ts";
+import { testServices } from "../../tests/support/services.ts";
+
+/** A free port whose successor (Kafka's controller port) is free too. */
+async function freePortPair(): Promise<number> {
+  for (let i = 0; i < 20; i++) {
+    const port = freePort();
+    if (port < 65535 && !await isListening("127.0.0.1", port + 1)) return port;
+  }
+  throw new Error("Cannot find two adjacent free ports");
+}
+
+Deno.test({
+  name: "services attach to what already listens and start nothing",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const running = await testServices();
+    const pgPort = Number(new URL(running.databaseUrl).port || 5432);
+    const kafkaPort = Number(running.kafkaBrokers[0].split(":")[1]);
+    const services = await ensureServices({ postgresPort: pgPort, kafkaPort, noDocker: true });
+    assert.deepEqual(services.started, {});
+    assert.equal(services.kafkaBrokers[0], `127.0.0.1:${kafkaPort}`);
+    assert.match(services.databaseUrl, new RegExp(`@127\\.0\\.0\\.1:${pgPort}/ecommerce$`));
+  },
+});
+
+Deno.test({
+  name: "services bring up a private Postgres and Kafka when nothing listens, and stop them",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const pgPort = freePort();
+    const kafkaPort = await freePortPair();
+    const services = await ensureServices({ postgresPort: pgPort, kafkaPort, noDocker: true });
+    try {
+      assert.ok(services.started.postgres, "Postgres was started");
+      assert.ok(services.started.kafka, "Kafka was started");
+      assert.equal(services.kafkaBrokers[0], `127.0.0.1:${kafkaPort}`);
+      assert.ok(await kafkaAnswers(services.kafkaBrokers));
+      const sql = postgres(services.databaseUrl.replace(/\/ecommerce$/, "/postgres"), { max: 1 });
+      const [row] = await sql`select current_setting('port') as port`;
+      await sql.end();
+      assert.equal(row.port, String(pgPort));
+    } finally {
+      await stopServices(services.started);
+    }
+    assert.equal(await isListening("127.0.0.1", kafkaPort), false);
+    assert.equal(await isListening("127.0.0.1", pgPort), false);
+    await Deno.remove(kafkaDataDir(kafkaPort), { recursive: true });
+    await Deno.remove(postgresDataDir(pgPort), { recursive: true });
+    await Deno.remove(`${postgresDataDir(pgPort)}.log`);
+  },
+});
+
+Deno.test("services fail with one message that says what to install", async () => {
+  const path = Deno.env.get("PATH")!;
+  Deno.env.set("PATH", "/nonexistent");
+  try {
+    await assert.rejects(
+      ensureServices({
+        databaseUrl: "postgres://x@127.0.0.1:1/x",
+        kafkaPort: await freePortPair(),
+        noDocker: true,
+      }),
+      /Cannot find or start Kafka \(Java 17\+ is not installed\).*apt-get install/,
+    );
+  } finally {
+    Deno.env.set("PATH", path);
+  }
+});

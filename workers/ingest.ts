@@ -1,30 +1,28 @@
 /**
  * The ingest worker (`deno task worker`): a Kafka consumer-group member that writes
- * events and rollups to Postgres. This first version joins the group and logs; the
- * ingest issue fills in the pipeline.
+ * events and rollups to Postgres, exactly once in effect (see lib/ingest/worker.ts).
+ * Run several (on one machine or many) to share the topic's partitions.
  *
  * @module
  */
 import { loadConfig } from "../lib/config.ts";
 import { prepare } from "../lib/bootstrap.ts";
-import { createKafka } from "../lib/kafka.ts";
 import { onShutdown } from "../lib/shutdown.ts";
+import { startIngestWorker } from "../lib/ingest/worker.ts";
+
+export { startIngestWorker } from "../lib/ingest/worker.ts";
+export type { IngestWorker, IngestWorkerOptions } from "../lib/ingest/worker.ts";
 
 async function main() {
   const config = loadConfig();
   const ready = await prepare(config, { bringUp: false });
-  const consumer = createKafka(ready.kafkaBrokers, { clientId: "ecommerce-worker" })
-    .consumer({ groupId: `${config.kafkaTopic}-ingest` });
-  await consumer.connect();
-  await consumer.subscribe({ topic: config.kafkaTopic, fromBeginning: true });
-  await consumer.run({
-    eachBatch: async ({ batch }) => {
-      console.log(`Received ${batch.messages.length} messages from partition ${batch.partition}`);
-      await Promise.resolve();
-    },
+  const worker = await startIngestWorker({
+    databaseUrl: ready.databaseUrl,
+    kafkaBrokers: ready.kafkaBrokers,
+    topic: ready.topic,
+    timeZone: config.analyticsTz,
   });
-  console.log(`Worker consuming ${config.kafkaTopic} from ${ready.kafkaBrokers.join(",")}`);
-  onShutdown(() => consumer.disconnect());
+  onShutdown(() => worker.stop());
 }
 
 if (import.meta.main) {

@@ -1,0 +1,141 @@
+/**
+ * One consumed batch of one partition: split the messages into valid events and
+ * rejects (pure), then store everything in one Postgres transaction — events and
+ * rollups, the partition's next offset, the rejects, and the live NOTIFY — so either
+ * all of it is visible or none of it is.
+ *
+ * @module
+ */
+import type { Sql } from "../db.ts";
+import { type EcommerceEvent, parseEventMessage } from "../event.ts";
+import { encodeLiveUpdate, liveChannel } from "../live_update.ts";
+import { type MinuteDelta, storeEvents } from "../store.ts";
+
+/** The parts of a Kafka message the worker reads (kafkajs's and others' shapes fit). */
+export interface RawMessage {
+  /** Offset as a decimal string (Kafka offsets are 64-bit). */
+  offset: string;
+  key?: Uint8Array | null;
+  value: Uint8Array | null;
+  headers?: Record<string, unknown>;
+}
+
+/** A message that failed validation, kept whole for the DLQ and `rejected_events`. */
+export interface Reject {
+  offset: string;
+  reason: string;
+  message: RawMessage;
+}
+
+/** The result of {@linkcode splitBatch}. */
+export interface SplitBatch {
+  /** Valid events, in offset order. */
+  events: EcommerceEvent[];
+  rejects: Reject[];
+}
+
+/** Parses every message of a batch; never throws on bad input. */
+export function splitBatch(messages: readonly RawMessage[]): SplitBatch {
+  const events: EcommerceEvent[] = [];
+  const rejects: Reject[] = [];
+  for (const message of messages) {
+    const result = parseEventMessage(message.value);
+    if (result.ok) events.push(result.value);
+    else rejects.push({ offset: message.offset, reason: result.reason, message });
+  }
+  return { events, rejects };
+}
+
+/** What {@linkcode commitBatch} writes. */
+export interface BatchInput {
+  topic: string;
+  partition: number;
+  /** The offset after the batch's last message (what Kafka will be committed to). */
+  nextOffset: string;
+  /** The partition's end offset as the fetch saw it (for lag). */
+  highWatermark?: string;
+  events: readonly EcommerceEvent[];
+  rejects: readonly Reject[];
+  /** `ANALYTICS_TZ`: the daily rollup's calendar. */
+  timeZone: string;
+}
+
+/** What one committed batch changed. */
+export interface BatchOutcome {
+  /** Events newly stored (valid events minus duplicates). */
+  inserted: number;
+  /** Per-minute deltas of the stored events. */
+  deltas: MinuteDelta[];
+  /** Rejects newly recorded (a redelivered batch records none again). */
+  rejected: number;
+  /** Newest event time among the batch's valid events, if any. */
+  newestEventTime?: string;
+}
+
+/** How many of the newest events ride along in the NOTIFY for the live ticker. */
+const TICKER_EVENTS = 5;
+
+/**
+ * Stores one batch in one transaction. Safe to repeat with the same input (after a
+ * crash or a rebalance): duplicates add nothing, offsets only move forward, rejects
+ * are keyed by (topic, partition, offset).
+ */
+export async function commitBatch(sql: Sql, input: BatchInput): Promise<BatchOutcome> {
+  // Sorted by order_id, concurrent batches that share ids (a redelivery racing the
+  // previous owner after a rebalance) take the unique index's locks in the same order,
+  // which avoids most deadlocks; the rest are retried by the caller.
+  const events = [...input.events].sort((a, b) =>
+    a.order_id < b.order_id ? -1 : a.order_id > b.order_id ? 1 : 0
+  );
+  const newest = newestEvents(input.events, TICKER_EVENTS);
+  return await sql.begin(async (tx) => {
+    const { inserted, deltas } = await storeEvents(tx, events, input.timeZone);
+    await tx`
+      insert into ingest_offsets (topic, partition, next_offset, high_watermark)
+      values (${input.topic}, ${input.partition}, ${input.nextOffset}, ${
+      input.highWatermark ?? null
+    })
+      on conflict (topic, partition) do update set
+        next_offset = greatest(ingest_offsets.next_offset, excluded.next_offset),
+        high_watermark = greatest(ingest_offsets.high_watermark, excluded.high_watermark),
+        updated_at = now()`;
+    let rejected = 0;
+    if (input.rejects.length > 0) {
+      const rows = await tx`
+        insert into rejected_events (topic, partition, "offset", reason, raw)
+        select ${input.topic}, ${input.partition}, o, r, b
+        from unnest(
+          ${input.rejects.map((r) => r.offset)}::int8[],
+          ${input.rejects.map((r) => r.reason)}::text[],
+          ${input.rejects.map((r) => toHex(r.message.value))}::bytea[]
+        ) as u(o, r, b)
+        on conflict (topic, partition, "offset") do nothing
+        returning 1`;
+      rejected = rows.length;
+    }
+    if (inserted > 0) {
+      await tx`select pg_notify(${liveChannel(input.topic)}, ${encodeLiveUpdate(deltas, newest)})`;
+    }
+    return { inserted, deltas, rejected, newestEventTime: newest[0]?.time };
+  });
+}
+
+/** The `count` newest events by event time, newest first. */
+function newestEvents(events: readonly EcommerceEvent[], count: number): EcommerceEvent[] {
+  const top: EcommerceEvent[] = [];
+  for (const event of events) {
+    if (top.length === count && event.time <= top[count - 1].time) continue;
+    top.push(event);
+    top.sort((a, b) => (a.time < b.time ? 1 : a.time > b.time ? -1 : 0));
+    if (top.length > count) top.pop();
+  }
+  return top;
+}
+
+/** Postgres's bytea hex input (`\x…`), which arrays of bytea accept as text. */
+function toHex(bytes: Uint8Array | null): string | null {
+  if (bytes === null) return null;
+  let hex = "\\x";
+  for (const byte of bytes) hex += byte.toString(16).padStart(2, "0");
+  return hex;
+}

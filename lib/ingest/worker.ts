@@ -1,0 +1,255 @@
+/**
+ * The ingest worker: a Kafka consumer-group member that stores each batch in one
+ * Postgres transaction and only then commits the batch's offsets to Kafka.
+ *
+ * Exactly-once effects come from at-least-once delivery into an idempotent sink: a
+ * crash between the database commit and the Kafka commit re-delivers the batch, and
+ * the unique `order_id` makes the second store a no-op (no seeking involved). Offsets
+ * are "resolved" in kafkajs only after the database commit, so whatever kafkajs
+ * commits (after each batch, on rebalance, on disconnect) is already in Postgres.
+ *
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import { connect } from "../db.ts";
+import { type Consumer, createKafka, dlqTopic, type Producer } from "../kafka.ts";
+import { type MergeResult, startMergeLoop } from "../merge.ts";
+import { commitBatch, type RawMessage, splitBatch } from "./batch.ts";
+import { dlqMessages } from "./dlq.ts";
+import { WorkerMetrics } from "./metrics.ts";
+import { describeError, RetryAborted, retryWithBackoff } from "./retry.ts";
+import type { EachBatchPayload } from "kafkajs";
+
+/** Options for {@linkcode startIngestWorker}. */
+export interface IngestWorkerOptions {
+  databaseUrl: string;
+  kafkaBrokers: string[];
+  topic: string;
+  /** Consumer group; default `<topic>-ingest`. Workers of one group share the partitions. */
+  groupId?: string;
+  /** `ANALYTICS_TZ`, the daily rollup's calendar; default `UTC`. */
+  timeZone?: string;
+  /** Time between background merges; default 60 s; 0 disables the merge in this worker. */
+  mergeIntervalMs?: number;
+  /** Partition batches stored in parallel by this worker; default 2. */
+  partitionsConsumedConcurrently?: number;
+  /** How long the broker waits for data before answering a fetch; default 100 ms. */
+  maxWaitTimeInMs?: number;
+  /** A member silent this long is dropped from the group; default 10 s. */
+  sessionTimeoutMs?: number;
+  /** How often metrics are written to `ingest_workers`; default 1 s. */
+  metricsIntervalMs?: number;
+  /** Log lines (default `console.log`; pass `() => {}` to silence). */
+  log?: (line: string) => void;
+}
+
+/** A running worker. */
+export interface IngestWorker {
+  /** This process's row in `ingest_workers`. */
+  workerId: string;
+  groupId: string;
+  /** In-memory counters (also written to `ingest_workers`). */
+  metrics: WorkerMetrics;
+  /** Finishes the batch in flight, commits, leaves the group, closes connections. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a worker in this process; resolves once it has joined the consumer group.
+ * Keeps retrying (with backoff) while Postgres or Kafka is unreachable.
+ */
+export async function startIngestWorker(options: IngestWorkerOptions): Promise<IngestWorker> {
+  const { topic } = options;
+  const groupId = options.groupId ?? `${topic}-ingest`;
+  const timeZone = options.timeZone ?? "UTC";
+  const concurrency = options.partitionsConsumedConcurrently ?? 2;
+  const log = options.log ?? ((line: string) => console.log(line));
+  const workerId = `${Deno.hostname()}-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  const metrics = new WorkerMetrics({ workerId, topic, groupId });
+  const sql = connect(options.databaseUrl, {
+    max: concurrency + 2,
+    applicationName: "ecommerce-worker",
+  });
+  const kafka = createKafka(options.kafkaBrokers, { clientId: "ecommerce-worker" });
+  let stopping = false;
+  const shouldStop = () => stopping;
+  const warn = (what: string) => (error: unknown, attempt: number, delayMs: number) => {
+    if (attempt === 1 || attempt % 10 === 0) {
+      log(
+        `${what} failed (attempt ${attempt}, retrying in ${delayMs} ms): ${describeError(error)}`,
+      );
+    }
+  };
+
+  await retryWithBackoff(() => metrics.register(sql), {
+    shouldStop,
+    onRetry: warn("Registering the worker in Postgres"),
+  });
+  const producer: Producer = kafka.producer({ allowAutoTopicCreation: false });
+  await retryWithBackoff(() => producer.connect(), {
+    shouldStop,
+    onRetry: warn("Connecting the DLQ producer to Kafka"),
+  });
+
+  async function handleBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+    if (batch.messages.length === 0) return;
+    const lastOffset = batch.messages[batch.messages.length - 1].offset;
+    const { events, rejects } = splitBatch(batch.messages as RawMessage[]);
+    let abandoned = false;
+    // Give up the batch (unresolved, so it is fetched again or by the new owner) when
+    // stopping, when the partition was taken away, or when the group is rebalancing.
+    const giveUp = () => abandoned || stopping || !isRunning() || isStale();
+    const keepAlive = (what: string) => async (error: unknown, attempt: number, ms: number) => {
+      warn(what)(error, attempt, ms);
+      try {
+        await heartbeat();
+      } catch {
+        abandoned = true;
+      }
+    };
+    try {
+      const outcome = await retryWithBackoff(() =>
+        commitBatch(sql, {
+          topic,
+          partition: batch.partition,
+          nextOffset: (BigInt(lastOffset) + 1n).toString(),
+          highWatermark: batch.highWatermark,
+          events,
+          rejects,
+          timeZone,
+        }), {
+        shouldStop: giveUp,
+        onRetry: keepAlive(`Storing a batch of partition ${batch.partition}`),
+      });
+      if (rejects.length > 0) {
+        const messages = dlqMessages(topic, batch.partition, rejects).map((m) => ({
+          key: m.key ? Buffer.from(m.key) : null,
+          value: m.value ? Buffer.from(m.value) : null,
+          headers: Object.fromEntries(
+            Object.entries(m.headers).map((
+              [k, v],
+            ) => [k, typeof v === "string" ? v : Buffer.from(v)]),
+          ),
+        }));
+        await retryWithBackoff(() => producer.send({ topic: dlqTopic(topic), messages }), {
+          shouldStop: giveUp,
+          onRetry: keepAlive(`Sending ${rejects.length} rejects to ${dlqTopic(topic)}`),
+        });
+      }
+      // Only now may kafkajs commit this batch's offsets (it does after eachBatch).
+      resolveOffset(lastOffset);
+      metrics.recordBatch({
+        valid: events.length,
+        inserted: outcome.inserted,
+        rejected: outcome.rejected,
+        newestEventTime: outcome.newestEventTime,
+      });
+    } catch (error) {
+      if (error instanceof RetryAborted) return;
+      throw error;
+    }
+  }
+
+  let consumer: Consumer | undefined;
+  let restarting: Promise<void> | undefined;
+  async function runConsumer(): Promise<void> {
+    const current = kafka.consumer({
+      groupId,
+      maxWaitTimeInMs: options.maxWaitTimeInMs ?? 100,
+      sessionTimeout: options.sessionTimeoutMs ?? 10_000,
+      heartbeatInterval: Math.min(3_000, Math.floor((options.sessionTimeoutMs ?? 10_000) / 5)),
+      allowAutoTopicCreation: false,
+    });
+    consumer = current;
+    current.on(current.events.CRASH, (event) => {
+      const { error, restart } = event.payload;
+      log(`Consumer crashed: ${describeError(error)}${restart ? "; kafkajs restarts it" : ""}`);
+      // kafkajs restarts itself after retriable errors only; recover from the rest too.
+      if (!restart && !stopping) restarting = restartConsumer(current);
+    });
+    current.on(current.events.GROUP_JOIN, (event) => {
+      const partitions = event.payload.memberAssignment[topic] ?? [];
+      log(`Joined group ${groupId}: partitions [${partitions.join(", ")}] of ${topic}`);
+    });
+    await current.connect();
+    await current.subscribe({ topic, fromBeginning: true });
+    await current.run({
+      autoCommit: true,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: concurrency,
+      eachBatch: handleBatch,
+    });
+  }
+  async function restartConsumer(crashed: Consumer): Promise<void> {
+    await crashed.disconnect().catch(() => {});
+    await retryWithBackoff(async () => {
+      if (stopping) return;
+      try {
+        await runConsumer();
+      } catch (error) {
+        await consumer?.disconnect().catch(() => {});
+        throw error;
+      }
+    }, { shouldStop, onRetry: warn("Restarting the consumer"), initialDelayMs: 500 });
+  }
+
+  try {
+    await retryWithBackoff(async () => {
+      try {
+        await runConsumer();
+      } catch (error) {
+        await consumer?.disconnect().catch(() => {});
+        throw error;
+      }
+    }, { shouldStop, onRetry: warn(`Joining group ${groupId}`), initialDelayMs: 500 });
+  } catch (error) {
+    await producer.disconnect().catch(() => {});
+    await sql.end({ timeout: 5 });
+    throw error;
+  }
+
+  const flushTimer = setInterval(() => {
+    metrics.flush(sql).catch(() => {/* the next flush retries; metrics are best effort */});
+  }, options.metricsIntervalMs ?? 1_000);
+  const mergeIntervalMs = options.mergeIntervalMs ?? 60_000;
+  const merger = mergeIntervalMs > 0
+    ? startMergeLoop(sql, {
+      intervalMs: mergeIntervalMs,
+      onRound: (result: MergeResult) => log(describeMerge(result)),
+      onError: (error) => log(`Merge failed (next round retries): ${describeError(error)}`),
+    })
+    : undefined;
+  log(`Worker ${workerId} consuming ${topic} as ${groupId}`);
+
+  let stopped: Promise<void> | undefined;
+  return {
+    workerId,
+    groupId,
+    metrics,
+    stop() {
+      stopped ??= (async () => {
+        stopping = true;
+        clearInterval(flushTimer);
+        await restarting?.catch(() => {});
+        // disconnect() waits for the batch in flight, commits resolved offsets, and
+        // leaves the group so the others take the partitions over at once.
+        await consumer?.disconnect().catch((error) => log(`Leaving the group failed: ${error}`));
+        await producer.disconnect().catch(() => {});
+        await merger?.stop();
+        await metrics.flush(sql, true).catch(() => {});
+        await sql.end({ timeout: 5 });
+        log(`Worker ${workerId} stopped`);
+      })();
+      return stopped;
+    },
+  };
+}
+
+function describeMerge(result: MergeResult): string {
+  const parts = Object.entries(result.tables)
+    .filter(([, t]) => t.keys > 0)
+    .map(([table, t]) => `${table} ${t.keys} keys (-${t.rowsRemoved} rows)`);
+  if (result.expiredMinuteRows > 0) parts.push(`${result.expiredMinuteRows} old minute rows`);
+  return `Merged ${parts.length ? parts.join(", ") : "nothing"} in ${result.durationMs} ms`;
+}

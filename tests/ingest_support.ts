@@ -1,0 +1,209 @@
+/**
+ * Helpers for the ingest worker's integration tests: event generators (valid,
+ * duplicated, malformed with a known reason), a fast producer, a worker subprocess
+ * that can be SIGKILLed, and polling.
+ *
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import { createKafka, dlqTopic } from "../lib/kafka.ts";
+import {
+  type EcommerceEvent,
+  encodeEvent,
+  newId,
+  PRODUCTS,
+  SITE_VERSIONS,
+  TITLES,
+} from "../lib/event.ts";
+import type { Sql } from "../lib/db.ts";
+
+/** A message to produce: key and value as text or bytes. */
+export interface TestMessage {
+  key: string | null;
+  value: string | Uint8Array | null;
+}
+
+/** A valid event at a random time in the last `spanMinutes` minutes. */
+export function randomEvent(spanMinutes = 120, now = Date.now()): EcommerceEvent {
+  const pick = <T>(items: readonly T[]) => items[Math.floor(Math.random() * items.length)];
+  return {
+    order_id: newId(),
+    user_id: newId(),
+    page_id: newId(),
+    product: pick(PRODUCTS),
+    site_version: pick(SITE_VERSIONS),
+    time: new Date(now - Math.floor(Math.random() * spanMinutes * 60_000)).toISOString(),
+    title: pick(TITLES),
+    target: Math.random() < 0.05 ? 1 : 0,
+  };
+}
+
+/** A malformed message and the reason the worker must give for it. */
+export interface MalformedCase {
+  value: string | Uint8Array | null;
+  reason: string;
+}
+
+/** Malformed messages of several kinds, cycling by `index`. */
+export function malformedMessage(index: number): MalformedCase {
+  const event = randomEvent();
+  switch (index % 8) {
+    case 0:
+      return { value: `{"order_id": "${event.order_id}", broken`, reason: "not JSON" };
+    case 1: {
+      const { user_id: _, ...rest } = event;
+      return { value: JSON.stringify(rest), reason: 'missing field "user_id"' };
+    }
+    case 2:
+      return {
+        value: JSON.stringify({ ...event, product: "toys" }),
+        reason: 'unknown product "toys"',
+      };
+    case 3:
+      return {
+        value: JSON.stringify({ ...event, time: "2019-13-45 25:00:00" }),
+        reason: 'invalid time "2019-13-45 25:00:00"',
+      };
+    case 4:
+      return { value: new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]), reason: "not UTF-8" };
+    case 5:
+      return { value: "[1, 2, 3]", reason: "not a JSON object" };
+    case 6:
+      return {
+        value: JSON.stringify({ ...event, title: "refund" }),
+        reason: 'unknown title "refund"',
+      };
+    default:
+      return {
+        value: JSON.stringify({ ...event, filler: "x".repeat(70_000) }),
+        reason: "message larger than 64 KiB",
+      };
+  }
+}
+
+/** Produces `messages` in order, in batches (fast: thousands per request). */
+export async function produce(
+  brokers: string[],
+  topic: string,
+  messages: readonly TestMessage[],
+  batchSize = 5_000,
+): Promise<void> {
+  const producer = createKafka(brokers, { clientId: "ingest-test-producer" }).producer();
+  await producer.connect();
+  try {
+    for (let i = 0; i < messages.length; i += batchSize) {
+      await producer.send({
+        topic,
+        acks: 1,
+        messages: messages.slice(i, i + batchSize).map((m) => ({
+          key: m.key,
+          value: m.value === null || typeof m.value === "string" ? m.value : Buffer.from(m.value),
+        })),
+      });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** Messages for `events` (key = user_id, the contract's JSON). */
+export function eventMessages(events: readonly EcommerceEvent[]): TestMessage[] {
+  return events.map((event) => ({ key: event.user_id, value: encodeEvent(event) }));
+}
+
+/** Polls `check` until it returns a truthy value or `timeoutMs` passes (then throws). */
+export async function waitFor<T>(
+  check: () => Promise<T> | T,
+  timeoutMs: number,
+  what = "condition",
+  intervalMs = 100,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value) return value;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+  throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`, { cause: last });
+}
+
+/** Number of rows in `events`. */
+export async function eventCount(sql: Sql): Promise<number> {
+  const [{ n }] = await sql`select count(*)::int8 as n from events`;
+  return n;
+}
+
+/** Reads every DLQ message of `topic` (expects exactly `count`; waits up to `timeoutMs`). */
+export async function readDlq(
+  brokers: string[],
+  topic: string,
+  count: number,
+  timeoutMs = 15_000,
+): Promise<{ value: Buffer | null; headers: Record<string, string> }[]> {
+  const consumer = createKafka(brokers, { clientId: "ingest-test-dlq" }).consumer({
+    groupId: `${topic}-dlq-reader-${newId().slice(0, 6)}`,
+    maxWaitTimeInMs: 100,
+  });
+  const seen: { value: Buffer | null; headers: Record<string, string> }[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic: dlqTopic(topic), fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const headers: Record<string, string> = {};
+        for (const [name, value] of Object.entries(message.headers ?? {})) {
+          headers[name] = String(value);
+        }
+        seen.push({ value: message.value, headers });
+        await Promise.resolve();
+      },
+    });
+    await waitFor(() => seen.length >= count, timeoutMs, `${count} DLQ messages`);
+    // Give a stray extra message a moment to show up, so "exactly" means exactly.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  } finally {
+    await consumer.disconnect();
+  }
+  return seen;
+}
+
+/** A worker running as `deno run -A workers/ingest.ts` (so it can be SIGKILLed). */
+export interface WorkerProcess {
+  child: Deno.ChildProcess;
+  /** SIGKILL: no shutdown steps, no commits. */
+  kill(): Promise<void>;
+  /** SIGTERM and wait for the clean exit; returns the exit code. */
+  terminate(): Promise<number>;
+}
+
+/** Starts a worker subprocess for `databaseUrl` and `topic`. */
+export function spawnWorker(
+  databaseUrl: string,
+  brokers: string[],
+  topic: string,
+): WorkerProcess {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("../workers/ingest.ts", import.meta.url).pathname],
+    env: { DATABASE_URL: databaseUrl, KAFKA_BROKERS: brokers.join(","), KAFKA_TOPIC: topic },
+    stdout: "null",
+    stderr: "inherit",
+  }).spawn();
+  return {
+    child,
+    async kill() {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already gone */ }
+      await child.status;
+    },
+    async terminate() {
+      child.kill("SIGTERM");
+      return (await child.status).code;
+    },
+  };
+}

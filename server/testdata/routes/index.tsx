@@ -4,7 +4,7 @@ export default function Home() {
   return (
     <main>
       <h1>Home</h1>
-      <Counter start={3} label={"</script><script>window.pwned = true</script>"} />
+      <Counter start={3} label="</script><script>window.pwned = true</script>" />
     </main>
   );
 }

@@ -3,7 +3,17 @@ import { startIngestWorker } from "../workers/ingest.ts";
 import { checkInvariant } from "../lib/ingest/invariant.ts";
 import { decodeLiveUpdate, liveChannel } from "../lib/live_update.ts";
 import { createTestDatabase, createTestTopic } from "./support/services.ts";
-import { eventCount, eventMessages, produce, randomEvent, waitFor } from "./ingest_support.ts";
+import { DLQ_HEADERS } from "../lib/ingest/dlq.ts";
+import {
+  eventCount,
+  eventMessages,
+  malformedMessage,
+  produce,
+  randomEvent,
+  readDlq,
+  type TestMessage,
+  waitFor,
+} from "./ingest_support.ts";
 
 Deno.test({
   name: "worker stores produced events, keeps the invariant and NOTIFYs within a second",
@@ -47,3 +57,137 @@ Deno.test({
     assert(row.stopped_at !== null);
   },
 });
+
+Deno.test({
+  name: "worker stores 100k events with 1% duplicates once and sends exactly the 1% malformed " +
+    "to rejected_events and the DLQ with their reasons",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using db = await createTestDatabase("ingest_100k");
+    await using topic = await createTestTopic("ingest_100k");
+    const total = 100_000;
+    const valid = Array.from({ length: total * 0.98 }, () => randomEvent(3 * 24 * 60));
+    const messages: (TestMessage & { reason?: string })[] = eventMessages(valid);
+    // Duplicates: the same event sent again (a producer retry), anywhere in the stream.
+    for (let i = 0; i < total * 0.01; i++) messages.push(messages[(i * 97) % valid.length]);
+    for (let i = 0; i < total * 0.01; i++) {
+      const bad = malformedMessage(i);
+      messages.push({ key: `bad-${i}`, value: bad.value, reason: bad.reason });
+    }
+    shuffle(messages);
+    await produce(topic.brokers, topic.topic, messages, 2_000);
+    const worker = await startIngestWorker({
+      databaseUrl: db.url,
+      kafkaBrokers: topic.brokers,
+      topic: topic.topic,
+      log: () => {},
+    });
+    try {
+      await waitFor(
+        async () => {
+          const [row] = await db.sql`select coalesce(sum(next_offset), 0)::int8 as n
+          from ingest_offsets`;
+          return row.n === total;
+        },
+        90_000,
+        "all offsets stored",
+      );
+    } finally {
+      await worker.stop();
+    }
+    const report = await checkInvariant(db.sql);
+    assertEquals(report.violations, []);
+    assertEquals(report.events, valid.length);
+    assertEquals(report.totals.daily, valid.length);
+    assertEquals(report.totals.hourly, valid.length);
+
+    const expected = messages.filter((m) => m.reason).map((m) => m.reason!).sort();
+    const rejected = await db.sql`select reason, raw from rejected_events`;
+    assertEquals(rejected.map((r) => r.reason as string).sort(), expected);
+    const kinds = new Set(expected);
+    assert(kinds.size >= 8, "several kinds of malformed messages");
+    const dlq = await readDlq(topic.brokers, topic.topic, expected.length);
+    assertEquals(dlq.map((m) => m.headers[DLQ_HEADERS.reason]).sort(), expected);
+    // The DLQ keeps the original bytes: each one is a message we produced.
+    const produced = new Set(
+      messages.filter((m) => m.reason).map((m) =>
+        typeof m.value === "string" ? m.value : new TextDecoder().decode(m.value!)
+      ),
+    );
+    for (const message of dlq) {
+      assert(produced.has(new TextDecoder().decode(message.value!)));
+      assert(/^\d+$/.test(message.headers[DLQ_HEADERS.offset]));
+    }
+    const stored = await db.sql`select count(*)::int8 as n from rejected_events
+      where raw is not null`;
+    assertEquals(stored[0].n, expected.length);
+  },
+});
+
+Deno.test({
+  name: "worker ingests the original project's producer format",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using db = await createTestDatabase("ingest_legacy");
+    await using topic = await createTestTopic("ingest_legacy");
+    // As the original producer sent it: dashed upper-case UUIDs, MM/DD/YYYY time, an
+    // extra `date` field, `company` for electronics, target as a string.
+    const now = new Date();
+    const pad = (n: number) => String(n).padStart(2, "0");
+    const legacyTime =
+      `${pad(now.getUTCMonth() + 1)}/${pad(now.getUTCDate())}/${now.getUTCFullYear()} ` +
+      `${pad(now.getUTCHours())}:${pad(now.getUTCMinutes())}:${pad(now.getUTCSeconds())}`;
+    const dashed = () => crypto.randomUUID().toUpperCase();
+    const records = Array.from({ length: 50 }, (_, i) => ({
+      order_id: dashed(),
+      user_id: dashed(),
+      page_id: dashed(),
+      product: i % 2 === 0 ? "company" : "sneakers",
+      site_version: "mobile",
+      time: legacyTime,
+      date: legacyTime.slice(0, 10),
+      title: "banner_show",
+      target: "0",
+    }));
+    await produce(
+      topic.brokers,
+      topic.topic,
+      records.map((r) => ({ key: r.user_id, value: JSON.stringify(r) })),
+    );
+    const worker = await startIngestWorker({
+      databaseUrl: db.url,
+      kafkaBrokers: topic.brokers,
+      topic: topic.topic,
+      log: () => {},
+    });
+    try {
+      await waitFor(async () => (await eventCount(db.sql)) === records.length, 20_000, "events");
+    } finally {
+      await worker.stop();
+    }
+    const rows = await db.sql`
+      select replace(order_id::text, '-', '') as order_id, product, event_time
+      from events order by product`;
+    assertEquals(rows.filter((r) => r.product === "electronics").length, 25);
+    assertEquals(rows.filter((r) => r.product === "sneakers").length, 25);
+    const ids = new Set(records.map((r) => r.order_id.replaceAll("-", "").toLowerCase()));
+    for (const row of rows) {
+      assert(ids.has(row.order_id));
+      assertEquals(
+        Math.floor((row.event_time as Date).getTime() / 1000),
+        Math.floor(now.getTime() / 1000),
+      );
+    }
+    assertEquals((await checkInvariant(db.sql)).violations, []);
+    assertEquals((await db.sql`select count(*)::int8 as n from rejected_events`)[0].n, 0);
+  },
+});
+
+function shuffle<T>(items: T[]): void {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [items[i], items[j]] = [items[j], items[i]];
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * `deno task merge [--check]`: runs one merge round of the rollups now (fold each
+ * key's rows into one, drop minute rows older than 48 hours), the same the workers
+ * run periodically. `--check` then verifies the invariant (rollups vs `events`) and
+ * exits 1 when it does not hold.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { loadConfig } from "../lib/config.ts";
+import { prepare } from "../lib/bootstrap.ts";
+import { connect } from "../lib/db.ts";
+import { mergeRollups } from "../lib/merge.ts";
+import { checkInvariant } from "../lib/ingest/invariant.ts";
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: { check: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+  });
+  if (values.help) {
+    console.log("Usage: deno task merge [--check]");
+    return 0;
+  }
+  const config = loadConfig();
+  const ready = await prepare(config, { bringUp: false });
+  const sql = connect(ready.databaseUrl, { max: 2, applicationName: "ecommerce-merge" });
+  try {
+    const result = await mergeRollups(sql);
+    if (!result.ran) {
+      console.log("Another process is merging right now; nothing done");
+    } else {
+      for (const [table, t] of Object.entries(result.tables)) {
+        console.log(`${table}: folded ${t.keys} keys, ${t.rowsRemoved} rows fewer`);
+      }
+      console.log(`rollup_minute: dropped ${result.expiredMinuteRows} rows older than 48 hours`);
+      console.log(`Done in ${result.durationMs} ms`);
+    }
+    if (values.check) {
+      const report = await checkInvariant(sql, config.analyticsTz);
+      if (report.violations.length > 0) {
+        console.error(`Invariant violated for ${report.violations.length} keys, first ones:`);
+        console.error(report.violations.slice(0, 10));
+        return 1;
+      }
+      console.log(
+        `Invariant holds: ${report.events} events, rollup totals ${JSON.stringify(report.totals)}`,
+      );
+    }
+    return 0;
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+if (import.meta.main) {
+  try {
+    Deno.exit(await main());
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : error);
+    Deno.exit(1);
+  }
+}

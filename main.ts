@@ -9,6 +9,8 @@ import { connect } from "./lib/db.ts";
 import type { AppState } from "./lib/app_state.ts";
 import { createApp } from "./server/mod.ts";
 import { onShutdown } from "./lib/shutdown.ts";
+import { createEventProducer } from "./lib/producer.ts";
+import { createShopState } from "./lib/shop_state.ts";
 
 /** A running web server. */
 export interface WebServer {
@@ -38,7 +40,10 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     topic: config.kafkaTopic,
     startedAt: new Date(),
     closers: [() => sql.end({ timeout: 5 })],
+    producer: createEventProducer({ brokers: options.kafkaBrokers, topic: config.kafkaTopic }),
+    shop: await createShopState(),
   };
+  state.closers.push(() => state.producer.close());
   const app = await createApp({ root: new URL("./", import.meta.url), state });
   const server = Deno.serve({
     port: config.port,

@@ -6,6 +6,8 @@
  */
 import type { Config } from "./config.ts";
 import type { Sql } from "./db.ts";
+import type { EventProducer } from "./producer.ts";
+import type { ShopState } from "./shop_state.ts";
 
 /** Shared resources of one web process. */
 export interface AppState {
@@ -17,6 +19,10 @@ export interface AppState {
   topic: string;
   /** When the process started (for /healthz). */
   startedAt: Date;
+  /** The process's one Kafka producer of shop events. */
+  producer: EventProducer;
+  /** The shop's secret and rate limiter. */
+  shop: ShopState;
   /** Closers run at shutdown, in reverse order of registration. */
   closers: (() => Promise<void>)[];
 }

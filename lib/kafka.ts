@@ -36,6 +36,8 @@ export interface KafkaOptions {
   clientId?: string;
   /** kafkajs's own log level; default errors only (its warnings are noisy and known). */
   verbose?: boolean;
+  /** No kafkajs logs at all: for callers that report failures themselves (the shop's producer). */
+  quiet?: boolean;
 }
 
 /** Creates a kafkajs client for `brokers` with retry settings suited to a local broker. */
@@ -43,7 +45,7 @@ export function createKafka(brokers: string[], options: KafkaOptions = {}): Kafk
   return new Kafka({
     clientId: options.clientId ?? "ecommerce",
     brokers,
-    logLevel: options.verbose ? logLevel.INFO : logLevel.ERROR,
+    logLevel: options.quiet ? logLevel.NOTHING : options.verbose ? logLevel.INFO : logLevel.ERROR,
     connectionTimeout: 3_000,
     requestTimeout: 30_000,
     retry: { initialRetryTime: 200, retries: 8, maxRetryTime: 5_000 },

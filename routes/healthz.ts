@@ -14,6 +14,8 @@ export const handler: Handlers<AppState> = {
       ok,
       database,
       kafka,
+      // The shop's producer: events waiting for Kafka and events dropped (queue full).
+      producer: state.producer.stats(),
       uptimeSeconds: Math.round((Date.now() - state.startedAt.getTime()) / 1000),
     }, { status: ok ? 200 : 503, headers: { "cache-control": "no-store" } });
   },

@@ -1,0 +1,80 @@
+import type { Handlers, RouteContext } from "../../server/mod.ts";
+import type { AppState } from "../../lib/app_state.ts";
+import { isSameOrigin } from "../../lib/csrf.ts";
+import { readBody } from "../../lib/read_body.ts";
+import { recordShow } from "../../lib/shop_actions.ts";
+import { siteVersionOf, visitorId } from "../../lib/visitor.ts";
+
+/** A beacon's largest accepted body: `{"impression":"…"}` is under 100 bytes. */
+const MAX_BODY_BYTES = 1024;
+
+// A 1×1 transparent GIF: the no-JavaScript pixel's answer.
+const PIXEL = Uint8Array.from(
+  atob("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7"),
+  (c) => c.charCodeAt(0),
+);
+
+function refuse(status: number, reason: string): Response {
+  return Response.json({ error: reason }, {
+    status,
+    headers: { "cache-control": "no-store", "x-content-type-options": "nosniff" },
+  });
+}
+
+function limited(ctx: RouteContext<AppState>): Response | undefined {
+  if (!ctx.state.shop.collectLimiter(ctx.remoteAddr ?? "unknown")) {
+    return refuse(429, "too many reports from this client: slow down");
+  }
+}
+
+async function show(ctx: RouteContext<AppState>, impression: unknown) {
+  const { req, state } = ctx;
+  return await recordShow(
+    { sql: state.sql, producer: state.producer, secret: state.shop.secret },
+    { userId: visitorId(req), siteVersion: siteVersionOf(req.headers.get("user-agent")) },
+    impression,
+  );
+}
+
+/**
+ * `/api/collect`: the ad's viewability beacon. `POST {"impression": "<id>"}` from the
+ * island (same origin only); `GET ?i=<id>` from the `<noscript>` pixel. Each signed
+ * impression is counted once; anything else gets 400 with the reason.
+ */
+export const handler: Handlers<AppState> = {
+  async POST(ctx) {
+    const { req } = ctx;
+    const tooMany = limited(ctx);
+    if (tooMany) return tooMany;
+    const origin = req.headers.get("origin");
+    if (!origin || !isSameOrigin(req, origin)) {
+      return refuse(403, `beacon refused: Origin ${origin ? `"${origin}"` : "missing"}`);
+    }
+    const body = await readBody(req, MAX_BODY_BYTES);
+    if (!body.ok) return refuse(body.status, body.reason);
+    let impression: unknown;
+    try {
+      impression = (JSON.parse(body.value) as { impression?: unknown })?.impression;
+    } catch {
+      return refuse(400, 'body is not JSON: send {"impression": "<id>"}');
+    }
+    const result = await show(ctx, impression);
+    if (!result.ok) return refuse(400, result.reason);
+    return new Response(null, { status: 204, headers: { "cache-control": "no-store" } });
+  },
+  async GET(ctx) {
+    const { req, url } = ctx;
+    const tooMany = limited(ctx);
+    if (tooMany) return tooMany;
+    // Image requests carry no Origin; the browser's fetch metadata says where from.
+    const site = req.headers.get("sec-fetch-site");
+    if (site && site !== "same-origin") {
+      return refuse(403, `pixel refused: Sec-Fetch-Site "${site}"`);
+    }
+    const result = await show(ctx, url.searchParams.get("i"));
+    if (!result.ok) return refuse(400, result.reason);
+    return new Response(PIXEL, {
+      headers: { "content-type": "image/gif", "cache-control": "no-store" },
+    });
+  },
+};

@@ -1,0 +1,59 @@
+import { HttpError } from "../../server/mod.ts";
+import type { Handlers, PageProps } from "../../server/mod.ts";
+import type { AppState } from "../../lib/app_state.ts";
+import { type CatalogEntry, findCategory } from "../../lib/catalog.ts";
+import { csrfToken } from "../../lib/csrf.ts";
+import { recordClick } from "../../lib/shop_actions.ts";
+import { visitorHeaders, visitorOf } from "../../lib/visitor.ts";
+import { OrderForm } from "../../components/shop/OrderForm.tsx";
+import { ShopFrame } from "../../components/shop/ShopFrame.tsx";
+
+interface Data {
+  entry: CatalogEntry;
+  csrf: string;
+}
+
+/**
+ * A product page. Opened from an ad (`?i=<impression id>`), it counts the click once;
+ * a reload or a second visit with the same id counts nothing.
+ */
+export const handler: Handlers<AppState> = {
+  async GET({ req, url, params, state }) {
+    const entry = findCategory(params.category);
+    if (!entry) throw new HttpError(404, `Unknown category "${params.category}"`);
+    const visitor = visitorOf(req);
+    const impression = url.searchParams.get("i");
+    if (impression && !visitor.isNew) {
+      const ctx = { sql: state.sql, producer: state.producer, secret: state.shop.secret };
+      try {
+        await recordClick(ctx, visitor, impression, entry.product);
+      } catch (error) {
+        // The visitor still gets the page; the click is lost and logged.
+        console.error(`Cannot count the click on impression "${impression}":`, error);
+      }
+    }
+    return {
+      data: { entry, csrf: csrfToken(state.shop.secret, visitor.userId) } satisfies Data,
+      headers: { "cache-control": "no-store", ...visitorHeaders(visitor, url) },
+    };
+  },
+};
+
+/** The product page. */
+export default function ProductPage({ data }: PageProps<Data>) {
+  const { entry, csrf } = data;
+  return (
+    <ShopFrame>
+      <article class="product">
+        <img class="product-image" src={entry.image} alt={entry.item} width="480" height="270" />
+        <div class="product-text">
+          <p class="product-category">{entry.name}</p>
+          <h1>{entry.item}</h1>
+          <p>{entry.description}</p>
+          <p class="price">€{entry.price}</p>
+          <OrderForm product={entry.product} csrf={csrf} />
+        </div>
+      </article>
+    </ShopFrame>
+  );
+}

@@ -9,6 +9,9 @@ import { connect } from "./lib/db.ts";
 import type { AppState } from "./lib/app_state.ts";
 import { createApp } from "./server/mod.ts";
 import { onShutdown } from "./lib/shutdown.ts";
+import { createLiveHub } from "./lib/live_hub.ts";
+import { dashboardAuth } from "./lib/auth.ts";
+import { loadIngestStatus } from "./lib/queries.ts";
 import { createEventProducer } from "./lib/producer.ts";
 import { createShopState } from "./lib/shop_state.ts";
 
@@ -44,7 +47,17 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     shop: await createShopState(),
   };
   state.closers.push(() => state.producer.close());
-  const app = await createApp({ root: new URL("./", import.meta.url), state });
+  state.live = createLiveHub({
+    sql,
+    topic: config.kafkaTopic,
+    status: () => loadIngestStatus(sql, config.kafkaTopic),
+  });
+  await state.live.start();
+  const app = await createApp({
+    root: new URL("./", import.meta.url),
+    state,
+    middleware: [dashboardAuth({ token: config.dashboardToken })],
+  });
   const server = Deno.serve({
     port: config.port,
     hostname: config.hostname,
@@ -56,6 +69,8 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     port,
     state,
     async close() {
+      // Open dashboard sockets would hold the shutdown; they reconnect and resync.
+      await state.live?.stop();
       await server.shutdown();
       for (const close of state.closers.reverse()) await close().catch(console.error);
     },

@@ -8,6 +8,7 @@ import type { Config } from "./config.ts";
 import type { Sql } from "./db.ts";
 import type { EventProducer } from "./producer.ts";
 import type { ShopState } from "./shop_state.ts";
+import type { LiveHub } from "./live_hub.ts";
 
 /** Shared resources of one web process. */
 export interface AppState {
@@ -19,6 +20,8 @@ export interface AppState {
   topic: string;
   /** When the process started (for /healthz). */
   startedAt: Date;
+  /** The live fan-out to dashboard sockets (absent in processes that do not serve them). */
+  live?: LiveHub;
   /** The process's one Kafka producer of shop events. */
   producer: EventProducer;
   /** The shop's secret and rate limiter. */

@@ -1,8 +1,26 @@
-/** The live dashboard (its charts arrive with the dashboard issue). */
-export default function Dashboard() {
+import type { AppState } from "../lib/app_state.ts";
+import { readSummary } from "../lib/dashboard_request.ts";
+import type { Summary } from "../lib/summary.ts";
+import type { Handlers, PageProps } from "../server/mod.ts";
+import DashboardView from "../islands/dashboard_view.tsx";
+import ExplorePanel from "../islands/explore_panel.tsx";
+
+/** `GET /dashboard?range=&from=&to=&product=&site_version=`: the live dashboard. */
+export const handler: Handlers<AppState> = {
+  async GET({ url, state }) {
+    const summary = await readSummary(state, url.searchParams);
+    return { data: summary, headers: { "cache-control": "no-store" } };
+  },
+};
+
+/** The page: real numbers in the HTML, then islands take over. */
+export default function Dashboard({ data }: PageProps<Summary>) {
   return (
-    <main class="page">
-      <h1>Ad funnel dashboard</h1>
+    <main class="page dashboard">
+      <link rel="stylesheet" href="/vendor/uPlot.min.css" />
+      <link rel="stylesheet" href="/dashboard.css" />
+      <DashboardView initial={data} />
+      <ExplorePanel range={data.range} />
     </main>
   );
 }

@@ -1,0 +1,143 @@
+/**
+ * Orders over time by category: a uPlot line chart (one colour per category), its
+ * legend, and a tooltip following the cursor. uPlot needs the DOM, so the server
+ * renders an empty frame of the same size and the chart is built after hydration.
+ *
+ * @module
+ */
+import { useEffect, useRef } from "preact/hooks";
+import uPlot from "uplot";
+import { type Product, PRODUCTS } from "../../lib/event.ts";
+import type { Summary } from "../../lib/summary.ts";
+import { CATEGORY_COLORS, CATEGORY_LABELS, formatCount } from "./format.tsx";
+
+/** Props of {@linkcode OrdersChart}. */
+export interface OrdersChartProps {
+  summary: Summary;
+  /** Bumped whenever `summary` changed in place: the chart redraws. */
+  version: number;
+}
+
+const HEIGHT = 260;
+
+function visibleProducts(summary: Summary): Product[] {
+  return summary.query.products.length > 0 ? summary.query.products : [...PRODUCTS];
+}
+
+function chartData(summary: Summary, products: Product[]): uPlot.AlignedData {
+  return [summary.series.t, ...products.map((p) => summary.series.orders[p])];
+}
+
+function tooltipPlugin(timeZone: string, granularity: Summary["granularity"]): uPlot.Plugin {
+  let tip: HTMLDivElement;
+  const format = new Intl.DateTimeFormat("en-GB", {
+    timeZone,
+    dateStyle: granularity === "day" ? "medium" : undefined,
+    ...(granularity === "day"
+      ? {}
+      : { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" }),
+  });
+  return {
+    hooks: {
+      init(u) {
+        tip = document.createElement("div");
+        tip.className = "chart-tip";
+        tip.style.display = "none";
+        u.over.appendChild(tip);
+        u.over.addEventListener("mouseleave", () => tip.style.display = "none");
+      },
+      setCursor(u) {
+        const i = u.cursor.idx;
+        if (i == null || u.cursor.left == null || u.cursor.left < 0) {
+          tip.style.display = "none";
+          return;
+        }
+        const rows = u.series.slice(1).map((s, k) =>
+          `<div><span class="dot" style="background:${s.stroke}"></span>${s.label}: <b>${
+            formatCount((u.data[k + 1][i] as number) ?? 0)
+          }</b></div>`
+        );
+        tip.innerHTML = `<div class="tip-time">${
+          format.format(new Date(u.data[0][i] * 1000))
+        }</div>${rows.join("")}`;
+        tip.style.display = "block";
+        const left = u.cursor.left + 12;
+        tip.style.left = `${Math.min(left, u.over.clientWidth - tip.offsetWidth - 4)}px`;
+        tip.style.top = `${Math.max(0, (u.cursor.top ?? 0) - tip.offsetHeight - 8)}px`;
+      },
+    },
+  };
+}
+
+/** The orders line chart. */
+export function OrdersChart({ summary, version }: OrdersChartProps) {
+  const frame = useRef<HTMLDivElement>(null);
+  const plot = useRef<uPlot | null>(null);
+  const shape = `${summary.granularity}|${summary.timeZone}|${visibleProducts(summary).join(",")}`;
+
+  // Rebuild when the series' set or resolution changes; otherwise only setData.
+  useEffect(() => {
+    const element = frame.current;
+    if (!element) return;
+    const products = visibleProducts(summary);
+    const options: uPlot.Options = {
+      width: element.clientWidth || 600,
+      height: HEIGHT,
+      tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), summary.timeZone),
+      legend: { live: true },
+      cursor: { drag: { x: true, y: false } },
+      scales: { y: { range: (_u, _min, max) => [0, Math.max(1, max) * 1.1] } },
+      axes: [
+        { stroke: "#5b6477", grid: { stroke: "#eef0f5" } },
+        {
+          stroke: "#5b6477",
+          grid: { stroke: "#eef0f5" },
+          size: 56,
+          values: (_u, ticks) => ticks.map((v) => formatCount(v)),
+        },
+      ],
+      series: [
+        {},
+        ...products.map((p) => ({
+          label: CATEGORY_LABELS[p],
+          stroke: CATEGORY_COLORS[p],
+          width: 2,
+          points: { show: summary.series.t.length <= 16 },
+          value: (_u: uPlot, v: number | null) => v == null ? "–" : formatCount(v),
+        })),
+      ],
+      plugins: [tooltipPlugin(summary.timeZone, summary.granularity)],
+    };
+    const u = new uPlot(options, chartData(summary, products), element);
+    plot.current = u;
+    const resize = new ResizeObserver(() => {
+      if (element.clientWidth > 0) u.setSize({ width: element.clientWidth, height: HEIGHT });
+    });
+    resize.observe(element);
+    return () => {
+      resize.disconnect();
+      u.destroy();
+      plot.current = null;
+    };
+  }, [shape]);
+
+  useEffect(() => {
+    plot.current?.setData(chartData(summary, visibleProducts(summary)));
+  }, [version]);
+
+  const total = visibleProducts(summary).reduce(
+    (sum, p) => sum + summary.series.orders[p].reduce((a, b) => a + b, 0),
+    0,
+  );
+  return (
+    <div
+      class="orders-chart"
+      ref={frame}
+      data-testid="orders-chart"
+      data-granularity={summary.granularity}
+      data-points={summary.series.t.length}
+      data-total={total}
+      style={{ minHeight: `${HEIGHT + 40}px` }}
+    />
+  );
+}

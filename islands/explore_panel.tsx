@@ -1,0 +1,124 @@
+/**
+ * The explore panel: what `deno task stats` prints (totals, date range, events by
+ * type, top products, users and pages) for the selected days. Top users and pages
+ * scan `events`, so the panel loads only when opened.
+ *
+ * @module
+ */
+import { useEffect, useState } from "preact/hooks";
+import type { DayRange } from "../lib/summary.ts";
+import { RANGE_EVENT } from "../components/dashboard/format.tsx";
+import type { ExploreStats } from "../lib/explore.ts";
+import { CategoryName, Count, formatCount } from "../components/dashboard/format.tsx";
+import type { Product } from "../lib/event.ts";
+
+/** Props of {@linkcode ExplorePanel}. */
+export interface ExplorePanelProps {
+  /** The dashboard's days when the page was rendered. */
+  range: DayRange;
+}
+
+/** A collapsible panel that fetches `/api/explore` when opened. */
+export default function ExplorePanel({ range }: ExplorePanelProps) {
+  const [open, setOpen] = useState(false);
+  const [days, setDays] = useState(range);
+  const [stats, setStats] = useState<ExploreStats | null>(null);
+  const [state, setState] = useState<"idle" | "loading" | "error">("idle");
+
+  useEffect(() => {
+    // Follow the dashboard's range when it changes in the URL.
+    const follow = (event: Event) => setDays((event as CustomEvent<DayRange>).detail);
+    addEventListener(RANGE_EVENT, follow);
+    return () => removeEventListener(RANGE_EVENT, follow);
+  }, []);
+
+  useEffect(() => {
+    if (!open) return;
+    let cancelled = false;
+    setState("loading");
+    fetch(`/api/explore?from=${days.from}&to=${days.to}`)
+      .then((r) => r.ok ? r.json() : Promise.reject(new Error(`status ${r.status}`)))
+      .then((value) => {
+        if (cancelled) return;
+        setStats(value as ExploreStats);
+        setState("idle");
+      })
+      .catch(() => !cancelled && setState("error"));
+    return () => {
+      cancelled = true;
+    };
+  }, [open, days.from, days.to]);
+
+  return (
+    <details
+      class="card explore"
+      data-testid="explore"
+      onToggle={(event) => setOpen((event.currentTarget as HTMLDetailsElement).open)}
+    >
+      <summary>
+        <h2>Explore</h2>
+        <span class="muted">totals, top products, users and pages ({days.from} to {days.to})</span>
+      </summary>
+      {state === "loading" && !stats ? <p class="muted">Loading…</p> : null}
+      {state === "error" ? <p class="error">Cannot load the statistics; try again.</p> : null}
+      {stats ? <ExploreBody stats={stats} /> : null}
+    </details>
+  );
+}
+
+function ExploreBody({ stats }: { stats: ExploreStats }) {
+  return (
+    <div class="explore-grid">
+      <div>
+        <h3>Totals</h3>
+        <dl class="facts">
+          <dt>Events</dt>
+          <dd>
+            <Count value={stats.total} testid="explore-total" />
+          </dd>
+          <dt>First event</dt>
+          <dd>{stats.first ?? "–"}</dd>
+          <dt>Last event</dt>
+          <dd>{stats.last ?? "–"}</dd>
+          {stats.byTitle.map((row) => [
+            <dt key={`t-${row.title}`}>{row.title}</dt>,
+            <dd key={`d-${row.title}`}>{formatCount(row.events)}</dd>,
+          ])}
+        </dl>
+      </div>
+      <div>
+        <h3>Top products</h3>
+        <ol class="top">
+          {stats.topProducts.map((row) => (
+            <li key={row.product}>
+              <CategoryName product={row.product as Product} />
+              <span>{formatCount(row.events)}</span>
+            </li>
+          ))}
+        </ol>
+      </div>
+      <div>
+        <h3>Top users</h3>
+        <ol class="top mono">
+          {stats.topUsers.map((row) => (
+            <li key={row.id}>
+              <code title={row.id}>{row.id.slice(0, 12)}…</code>
+              <span>{formatCount(row.events)}</span>
+            </li>
+          ))}
+        </ol>
+      </div>
+      <div>
+        <h3>Top pages</h3>
+        <ol class="top mono">
+          {stats.topPages.map((row) => (
+            <li key={row.id}>
+              <code title={row.id}>{row.id.slice(0, 12)}…</code>
+              <span>{formatCount(row.events)}</span>
+            </li>
+          ))}
+        </ol>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,194 @@
+/**
+ * The web process's live fan-out: one `LISTEN` on the topic's channel (postgres.js
+ * keeps it on a dedicated connection and re-listens after a reconnect), and every
+ * open dashboard socket fed from it. Notifications arriving within `flushMs` are
+ * coalesced into one message (deltas of a key summed), so a busy worker causes a few
+ * messages per second per socket, not one per batch.
+ *
+ * @module
+ */
+import type { Sql } from "./db.ts";
+import { decodeLiveUpdate, type DeltaTuple, liveChannel, type TickerEvent } from "./live_update.ts";
+
+/** A message the hub sends to a dashboard socket. */
+export type LiveMessage =
+  | {
+    type: "hello";
+    /** Identifies this web process: `seq` numbers are only comparable within one. */
+    instance: string;
+    /** The last notification's number at connect time. */
+    seq: number;
+  }
+  | {
+    type: "update";
+    instance: string;
+    /** The number of the last notification folded into this message. */
+    seq: number;
+    /** Deltas of the notifications since the previous message, summed per key. */
+    d: DeltaTuple[];
+    /** Newest events first. */
+    e: TickerEvent[];
+    /** The newest notification's commit-side time (ms since epoch). */
+    at: number;
+    /** True when a notification had dropped deltas: refetch the summary. */
+    truncated?: boolean;
+  }
+  | {
+    type: "status";
+    /** Consumer lag in messages, null when unknown. */
+    lag: number | null;
+    /** Events stored per second by the workers, null when unknown. */
+    eventsPerSecond: number | null;
+  }
+  | { type: "ping" };
+
+/** Options for {@linkcode createLiveHub}. */
+export interface LiveHubOptions {
+  sql: Sql;
+  /** The events topic (the channel is `liveChannel(topic)`). */
+  topic: string;
+  /** Coalescing window in ms; default 100. */
+  flushMs?: number;
+  /** Sockets with more than this many bytes unsent are closed (they resync); default 1 MiB. */
+  maxBufferedBytes?: number;
+  /** Reads the ingest status pushed to sockets every `statusMs` while any is open. */
+  status?: () => Promise<{ lag: number | null; eventsPerSecond: number | null }>;
+  /** Status interval in ms; default 2,000. */
+  statusMs?: number;
+}
+
+/** The hub of one web process. */
+export interface LiveHub {
+  /** Random id of this process's hub. */
+  readonly instance: string;
+  /** Notifications received so far. */
+  readonly seq: number;
+  /** Open sockets. */
+  readonly size: number;
+  /** Starts listening; resolves once the LISTEN is active. */
+  start(): Promise<void>;
+  /** Stops listening and closes every socket with 1012 (service restart). */
+  stop(): Promise<void>;
+  /** Adds an upgraded socket; it is removed when it closes. */
+  attach(socket: WebSocket): void;
+}
+
+const TICKER_SIZE = 10;
+const HEARTBEAT_MS = 25_000;
+
+/** Creates the hub (not yet listening). */
+export function createLiveHub(options: LiveHubOptions): LiveHub {
+  const flushMs = options.flushMs ?? 100;
+  const maxBuffered = options.maxBufferedBytes ?? 1 << 20;
+  const instance = crypto.randomUUID().slice(0, 8);
+  const sockets = new Set<WebSocket>();
+  const pending = new Map<string, DeltaTuple>();
+  let pendingEvents: TickerEvent[] = [];
+  let pendingAt = 0;
+  let truncated = false;
+  let seq = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let heartbeat: ReturnType<typeof setInterval> | undefined;
+  let statusTimer: ReturnType<typeof setInterval> | undefined;
+  let statusBusy = false;
+  let unlisten: (() => Promise<void>) | undefined;
+
+  function send(socket: WebSocket, text: string) {
+    if (socket.readyState !== WebSocket.OPEN) return;
+    if (socket.bufferedAmount > maxBuffered) {
+      // A client this far behind cannot catch up by deltas; it resyncs on reconnect.
+      socket.close(1013, "Too far behind");
+      return;
+    }
+    socket.send(text);
+  }
+
+  function flush() {
+    timer = undefined;
+    if (pending.size === 0 && pendingEvents.length === 0 && !truncated) return;
+    const message: LiveMessage = {
+      type: "update",
+      instance,
+      seq,
+      d: [...pending.values()],
+      e: pendingEvents,
+      at: pendingAt,
+      ...(truncated ? { truncated } : {}),
+    };
+    pending.clear();
+    pendingEvents = [];
+    truncated = false;
+    const text = JSON.stringify(message);
+    for (const socket of sockets) send(socket, text);
+  }
+
+  function onNotify(payload: string) {
+    const update = decodeLiveUpdate(payload);
+    if (!update) return;
+    seq++;
+    for (const delta of update.d) {
+      const key = `${delta[0]}|${delta[1]}|${delta[2]}|${delta[3]}`;
+      const existing = pending.get(key);
+      if (existing) existing[4] += delta[4];
+      else pending.set(key, [...delta]);
+    }
+    pendingEvents = [...update.e, ...pendingEvents].slice(0, TICKER_SIZE);
+    pendingAt = Math.max(pendingAt, update.at);
+    truncated ||= update.truncated === true;
+    timer ??= setTimeout(flush, flushMs);
+  }
+
+  return {
+    instance,
+    get seq() {
+      return seq;
+    },
+    get size() {
+      return sockets.size;
+    },
+    async start() {
+      const listener = await options.sql.listen(liveChannel(options.topic), onNotify);
+      unlisten = listener.unlisten;
+      heartbeat = setInterval(() => {
+        for (const socket of sockets) send(socket, '{"type":"ping"}');
+      }, HEARTBEAT_MS);
+      const status = options.status;
+      if (status) {
+        statusTimer = setInterval(async () => {
+          if (sockets.size === 0 || statusBusy) return;
+          statusBusy = true;
+          try {
+            const text = JSON.stringify({ type: "status", ...await status() });
+            for (const socket of sockets) send(socket, text);
+          } catch {
+            // The database is briefly unreachable: the next round tries again.
+          } finally {
+            statusBusy = false;
+          }
+        }, options.statusMs ?? 2_000);
+      }
+    },
+    async stop() {
+      clearTimeout(timer);
+      clearInterval(heartbeat);
+      clearInterval(statusTimer);
+      timer = heartbeat = statusTimer = undefined;
+      for (const socket of sockets) {
+        if (socket.readyState <= WebSocket.OPEN) socket.close(1012, "Server restarting");
+      }
+      sockets.clear();
+      await unlisten?.().catch(() => {});
+      unlisten = undefined;
+    },
+    attach(socket: WebSocket) {
+      const hello = () => {
+        sockets.add(socket);
+        send(socket, JSON.stringify({ type: "hello", instance, seq } satisfies LiveMessage));
+      };
+      if (socket.readyState === WebSocket.OPEN) hello();
+      else socket.addEventListener("open", hello, { once: true });
+      socket.addEventListener("close", () => sockets.delete(socket), { once: true });
+      socket.addEventListener("error", () => sockets.delete(socket), { once: true });
+    },
+  };
+}

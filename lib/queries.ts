@@ -1,0 +1,336 @@
+/**
+ * The dashboard's numbers, read from the rollups (never by scanning `events`, except
+ * for the few newest rows of the ticker). Rollups are partial aggregates: every count
+ * here is `sum(n)` grouped by key. Calendar days are days in `ANALYTICS_TZ`, which is
+ * what `rollup_daily.day` already holds.
+ *
+ * @module
+ */
+import type { Queryable } from "./db.ts";
+import { type Product, PRODUCTS, type SiteVersion, type Title } from "./event.ts";
+import type { TickerEvent } from "./live_update.ts";
+import {
+  addDays,
+  dayIn,
+  type DayRange,
+  emptyDeviceCounts,
+  emptyProductCounts,
+  type Granularity,
+  granularityFor,
+  nextBucket,
+  previousRange,
+  type ProductCounts,
+  resolveRange,
+  startOfDay,
+  type Summary,
+  type SummaryQuery,
+} from "./summary.ts";
+
+/** Options for {@linkcode loadSummary}. */
+export interface SummaryOptions {
+  /** `ANALYTICS_TZ`. */
+  timeZone: string;
+  /** The current instant (tests pin it); default now. */
+  now?: Date;
+  /** The live hub's position, read before querying (see `Summary.live`). */
+  live?: { instance: string; seq: number };
+  /** The events topic: when given, lag and rate come from the workers' bookkeeping. */
+  topic?: string;
+  /** Ticker length; default 8. */
+  tickerSize?: number;
+}
+
+/** Builds the dashboard's summary for `query` from the rollups. */
+export async function loadSummary(
+  sql: Queryable,
+  query: SummaryQuery,
+  options: SummaryOptions,
+): Promise<Summary> {
+  const now = options.now ?? new Date();
+  const { timeZone } = options;
+  const today = dayIn(now, timeZone);
+  const dataRange = await loadDataRange(sql);
+  const range = resolveRange(query, today, dataRange);
+  const previous = query.range === "all" ? null : previousRange(range);
+  const granularity = granularityFor(range, today);
+  const [
+    todayCounts,
+    totals,
+    previousTotals,
+    devices,
+    series,
+    lastEventAt,
+    perSecond,
+    ticker,
+    status,
+  ] = await Promise.all([
+    countByProduct(sql, query, { from: today, to: today }),
+    countByProduct(sql, query, range),
+    previous ? countByProduct(sql, query, previous) : Promise.resolve(null),
+    countByDevice(sql, query, range),
+    loadOrderSeries(sql, query, range, { granularity, timeZone, now }),
+    loadLastEventAt(sql),
+    loadEventsPerSecond(sql, query, now),
+    loadTicker(sql, query, options.tickerSize ?? 8),
+    options.topic
+      ? loadIngestStatus(sql, options.topic)
+      : Promise.resolve({ lag: null, eventsPerSecond: null }),
+  ]);
+  return {
+    generatedAt: now.toISOString(),
+    timeZone,
+    query,
+    range,
+    previousRange: previous,
+    granularity,
+    today: { day: today, counts: todayCounts },
+    totals,
+    previous: previousTotals,
+    devices,
+    series,
+    dataRange,
+    lastEventAt,
+    eventsPerSecond: status.eventsPerSecond ?? perSecond,
+    ticker,
+    lag: status.lag,
+    live: options.live ?? { instance: "", seq: 0 },
+  };
+}
+
+function filters(sql: Queryable, query: SummaryQuery) {
+  const product = query.products.length > 0
+    ? sql`and product = any(${query.products}::text[])`
+    : sql``;
+  const device = query.siteVersion ? sql`and site_version = ${query.siteVersion}` : sql``;
+  return sql`${product} ${device}`;
+}
+
+/** First and last day in `rollup_daily` (index-only: the key starts with `day`). */
+export async function loadDataRange(sql: Queryable): Promise<DayRange | null> {
+  const [row] = await sql`
+    select (select min(day) from rollup_daily)::text as first,
+           (select max(day) from rollup_daily)::text as last`;
+  return row?.first ? { from: row.first as string, to: row.last as string } : null;
+}
+
+/** `sum(n)` per category and event type over the days of `range`. */
+export async function countByProduct(
+  sql: Queryable,
+  query: SummaryQuery,
+  range: DayRange,
+): Promise<ProductCounts> {
+  const rows = await sql`
+    select product, title, sum(n)::int8 as n from rollup_daily
+    where day between ${range.from}::date and ${range.to}::date ${filters(sql, query)}
+    group by 1, 2`;
+  const counts = emptyProductCounts();
+  for (const row of rows) counts[row.product as Product][row.title as Title] = row.n as number;
+  return counts;
+}
+
+async function countByDevice(sql: Queryable, query: SummaryQuery, range: DayRange) {
+  const rows = await sql`
+    select site_version, title, sum(n)::int8 as n from rollup_daily
+    where day between ${range.from}::date and ${range.to}::date ${filters(sql, query)}
+    group by 1, 2`;
+  const counts = emptyDeviceCounts();
+  for (const row of rows) {
+    counts[row.site_version as SiteVersion][row.title as Title] = row.n as number;
+  }
+  return counts;
+}
+
+interface SeriesOptions {
+  granularity: Granularity;
+  timeZone: string;
+  now: Date;
+}
+
+/** The bucket starts (epoch seconds) covering `range`, up to the current bucket. */
+export function seriesBuckets(range: DayRange, options: SeriesOptions): number[] {
+  const { granularity, timeZone } = options;
+  const start = startOfDay(range.from, timeZone) / 1000;
+  const end = Math.min(
+    startOfDay(addDays(range.to, 1), timeZone) / 1000,
+    // Up to and including the bucket holding "now": the live chart grows from there.
+    nextBucket(
+      granularity === "day"
+        ? startOfDay(dayIn(options.now, timeZone), timeZone) / 1000
+        : Math.floor(options.now.getTime() / 1000 / (granularity === "minute" ? 60 : 3600)) *
+          (granularity === "minute" ? 60 : 3600),
+      granularity,
+      timeZone,
+    ),
+  );
+  const buckets: number[] = [];
+  for (let t = start; t < end; t = nextBucket(t, granularity, timeZone)) buckets.push(t);
+  return buckets;
+}
+
+async function loadOrderSeries(
+  sql: Queryable,
+  query: SummaryQuery,
+  range: DayRange,
+  options: SeriesOptions,
+): Promise<Summary["series"]> {
+  const t = seriesBuckets(range, options);
+  const orders = Object.fromEntries(PRODUCTS.map((p) => [p, t.map(() => 0)])) as Record<
+    Product,
+    number[]
+  >;
+  if (t.length === 0) return { t, orders };
+  const start = new Date(t[0] * 1000);
+  const end = new Date(nextBucket(t.at(-1)!, options.granularity, options.timeZone) * 1000);
+  const rows = options.granularity === "day"
+    ? await sql`
+      select extract(epoch from day::timestamp at time zone ${options.timeZone})::int8 as t,
+        product, sum(n)::int8 as n
+      from rollup_daily
+      where day between ${range.from}::date and ${range.to}::date and title = 'order'
+        ${filters(sql, query)}
+      group by 1, 2`
+    : options.granularity === "hour"
+    ? await sql`
+      select extract(epoch from hour)::int8 as t, product, sum(n)::int8 as n
+      from rollup_hourly
+      where hour >= ${start} and hour < ${end} and title = 'order' ${filters(sql, query)}
+      group by 1, 2`
+    : await sql`
+      select extract(epoch from minute)::int8 as t, product, sum(n)::int8 as n
+      from rollup_minute
+      where minute >= ${start} and minute < ${end} and title = 'order' ${filters(sql, query)}
+      group by 1, 2`;
+  const index = new Map(t.map((value, i) => [value, i]));
+  for (const row of rows) {
+    const i = index.get(row.t as number);
+    if (i !== undefined) orders[row.product as Product][i] += row.n as number;
+  }
+  return { t, orders };
+}
+
+/**
+ * The newest event's time: the last hour in `rollup_hourly` (an index lookup) bounds
+ * the search, so the BRIN index on `event_time` reads only that hour of `events`.
+ */
+export async function loadLastEventAt(sql: Queryable): Promise<string | null> {
+  const [row] = await sql`
+    select max(event_time) as last from events
+    where event_time >= (select max(hour) from rollup_hourly)`;
+  return row?.last ? (row.last as Date).toISOString() : null;
+}
+
+async function loadEventsPerSecond(sql: Queryable, query: SummaryQuery, now: Date) {
+  const minute = new Date(Math.floor(now.getTime() / 60_000) * 60_000);
+  const [row] = await sql`
+    select coalesce(sum(n), 0)::int8 as n from rollup_minute
+    where minute >= ${new Date(minute.getTime() - 60_000)} and minute < ${minute}
+      ${filters(sql, query)}`;
+  return Math.round(((row?.n as number) ?? 0) / 60 * 10) / 10;
+}
+
+/** The newest events of the last two days, newest first (the BRIN index bounds the scan). */
+export async function loadTicker(
+  sql: Queryable,
+  query: SummaryQuery,
+  limit: number,
+): Promise<TickerEvent[]> {
+  const rows = await sql`
+    select event_time, product, site_version, title from events
+    where event_time >= now() - interval '2 days' ${filters(sql, query)}
+    order by event_time desc limit ${limit}`;
+  return rows.map((row) => ({
+    time: (row.event_time as Date).toISOString(),
+    product: row.product as Product,
+    site_version: row.site_version as SiteVersion,
+    title: row.title as Title,
+  }));
+}
+
+/** What the ingest workers report about the topic (migration 003's tables). */
+export interface IngestStatus {
+  /** Messages on the topic not yet stored, as of each partition's last batch. */
+  lag: number | null;
+  /** Events stored per second by the running workers. */
+  eventsPerSecond: number | null;
+}
+
+/**
+ * Reads lag (`high_watermark - next_offset` per partition) and the workers' rate;
+ * nulls when the worker's bookkeeping tables are absent or empty.
+ */
+export async function loadIngestStatus(sql: Queryable, topic: string): Promise<IngestStatus> {
+  try {
+    const [row] = await sql`
+      select
+        (select sum(greatest(high_watermark - next_offset, 0))::int8 from ingest_offsets
+          where topic = ${topic} and high_watermark is not null) as lag,
+        (select sum(events_per_second)::float8 from ingest_workers
+          where topic = ${topic} and stopped_at is null
+            and heartbeat_at > now() - interval '10 seconds') as rate`;
+    return {
+      lag: (row?.lag as number | null) ?? null,
+      eventsPerSecond: (row?.rate as number | null) ?? null,
+    };
+  } catch (error) {
+    // 42P01 undefined_table, 42703 undefined_column: the worker's migration is not applied.
+    const code = (error as { code?: string }).code;
+    if (code === "42P01" || code === "42703") return { lag: null, eventsPerSecond: null };
+    throw error;
+  }
+}
+
+/** One row of the CSV export. */
+export interface ExportRow {
+  /** Bucket start, ISO UTC (a day's start in `ANALYTICS_TZ` for daily buckets). */
+  period: string;
+  product: Product;
+  site_version: SiteVersion;
+  title: Title;
+  events: number;
+}
+
+/**
+ * What the page shows as rows: `sum(n)` per bucket (at the range's granularity),
+ * category, device and event type, filters applied, in time order.
+ */
+export async function loadExportRows(
+  sql: Queryable,
+  query: SummaryQuery,
+  options: { timeZone: string; now?: Date },
+): Promise<{ range: DayRange; granularity: Granularity; rows: ExportRow[] }> {
+  const now = options.now ?? new Date();
+  const today = dayIn(now, options.timeZone);
+  const range = resolveRange(query, today, await loadDataRange(sql));
+  const granularity = granularityFor(range, today);
+  const start = new Date(startOfDay(range.from, options.timeZone));
+  const end = new Date(startOfDay(addDays(range.to, 1), options.timeZone));
+  const rows = granularity === "day"
+    ? await sql`
+      select day::timestamp at time zone ${options.timeZone} as period,
+        product, site_version, title, sum(n)::int8 as events
+      from rollup_daily
+      where day between ${range.from}::date and ${range.to}::date ${filters(sql, query)}
+      group by 1, 2, 3, 4 order by 1, 2, 3, 4`
+    : granularity === "hour"
+    ? await sql`
+      select hour as period, product, site_version, title, sum(n)::int8 as events
+      from rollup_hourly
+      where hour >= ${start} and hour < ${end} ${filters(sql, query)}
+      group by 1, 2, 3, 4 order by 1, 2, 3, 4`
+    : await sql`
+      select minute as period, product, site_version, title, sum(n)::int8 as events
+      from rollup_minute
+      where minute >= ${start} and minute < ${end} ${filters(sql, query)}
+      group by 1, 2, 3, 4 order by 1, 2, 3, 4`;
+  return {
+    range,
+    granularity,
+    rows: rows.map((row) => ({
+      period: (row.period as Date).toISOString(),
+      product: row.product as Product,
+      site_version: row.site_version as SiteVersion,
+      title: row.title as Title,
+      events: row.events as number,
+    })),
+  };
+}

@@ -1,0 +1,385 @@
+/**
+ * The dashboard's data model, shared by the server (lib/queries.ts builds it from the
+ * rollups) and the browser (islands apply live deltas to it in place): the summary
+ * shape, the range picker's rules, calendar days in `ANALYTICS_TZ`, and applying a
+ * NOTIFY delta. Pure: no I/O, safe to bundle for the browser.
+ *
+ * @module
+ */
+import {
+  type Product,
+  PRODUCTS,
+  SITE_VERSIONS,
+  type SiteVersion,
+  type Title,
+  TITLES,
+} from "./event.ts";
+import type { DeltaTuple, TickerEvent } from "./live_update.ts";
+
+/** The range picker's choices. */
+export const RANGES = ["today", "yesterday", "7d", "30d", "all", "custom"] as const;
+/** One of {@linkcode RANGES}. */
+export type RangeName = typeof RANGES[number];
+
+/** Time-series resolution: minute rollups for today, hourly up to a week, else daily. */
+export type Granularity = "minute" | "hour" | "day";
+
+/** Counts per event type. */
+export type TitleCounts = Record<Title, number>;
+/** Counts per category, per event type. */
+export type ProductCounts = Record<Product, TitleCounts>;
+/** Counts per device, per event type. */
+export type DeviceCounts = Record<SiteVersion, TitleCounts>;
+
+/** What the page asks for: the URL's state (`range`, `from`, `to`, `product`, `site_version`). */
+export interface SummaryQuery {
+  range: RangeName;
+  /** Custom range only: first day, `YYYY-MM-DD`. */
+  from?: string;
+  /** Custom range only: last day (inclusive), `YYYY-MM-DD`. */
+  to?: string;
+  /** Categories to include; empty means all. */
+  products: Product[];
+  /** Device to include; undefined means both. */
+  siteVersion?: SiteVersion;
+}
+
+/** A resolved range of calendar days (inclusive) in `ANALYTICS_TZ`. */
+export interface DayRange {
+  from: string;
+  to: string;
+}
+
+/** Everything the dashboard shows, as `GET /api/summary` returns it. */
+export interface Summary {
+  /** When it was computed (ISO). */
+  generatedAt: string;
+  /** `ANALYTICS_TZ`: the zone of every calendar day here. */
+  timeZone: string;
+  query: SummaryQuery;
+  /** The resolved days of the selected range. */
+  range: DayRange;
+  /** The period of the same length just before (for the funnel's comparison); null for all data. */
+  previousRange: DayRange | null;
+  granularity: Granularity;
+  /** Today (calendar day in the zone): the KPI strip and the grouped bars. */
+  today: { day: string; counts: ProductCounts };
+  /** The selected range, per category. */
+  totals: ProductCounts;
+  /** The previous period, per category (null without one). */
+  previous: ProductCounts | null;
+  /** The selected range, per device. */
+  devices: DeviceCounts;
+  /** Orders over time per category: `t` are bucket starts in epoch seconds. */
+  series: { t: number[]; orders: Record<Product, number[]> };
+  /** First and last day holding data (any filter), null when empty. */
+  dataRange: DayRange | null;
+  /** Time of the newest stored event (ISO), null when empty. */
+  lastEventAt: string | null;
+  /** Events in the last complete minute (by event time), divided by 60. */
+  eventsPerSecond: number;
+  /** The newest events (filters applied), newest first. */
+  ticker: TickerEvent[];
+  /** Consumer lag of the ingest group in messages, null when unknown. */
+  lag: number | null;
+  /** The live hub's position when this was computed: deltas with `seq` ≤ this are included. */
+  live: { instance: string; seq: number };
+}
+
+/** Thrown for a query string the dashboard cannot answer; the message says why. */
+export class BadQueryError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "BadQueryError";
+  }
+}
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+/** Zero counts per event type. */
+export function emptyTitleCounts(): TitleCounts {
+  return { banner_show: 0, banner_click: 0, order: 0 };
+}
+
+/** Zero counts per category. */
+export function emptyProductCounts(): ProductCounts {
+  return Object.fromEntries(PRODUCTS.map((p) => [p, emptyTitleCounts()])) as ProductCounts;
+}
+
+/** Zero counts per device. */
+export function emptyDeviceCounts(): DeviceCounts {
+  return Object.fromEntries(SITE_VERSIONS.map((s) => [s, emptyTitleCounts()])) as DeviceCounts;
+}
+
+/** Sums per event type over the categories. */
+export function sumProducts(counts: ProductCounts): TitleCounts {
+  const total = emptyTitleCounts();
+  for (const product of PRODUCTS) {
+    for (const title of TITLES) total[title] += counts[product][title];
+  }
+  return total;
+}
+
+/** Parses the URL's state; throws {@linkcode BadQueryError} on a bad value. */
+export function parseSummaryQuery(params: URLSearchParams): SummaryQuery {
+  const from = params.get("from") || undefined;
+  const to = params.get("to") || undefined;
+  const rangeText = params.get("range") || (from || to ? "custom" : "today");
+  if (!(RANGES as readonly string[]).includes(rangeText)) {
+    throw new BadQueryError(
+      `Cannot read range "${rangeText}": use one of ${RANGES.join(", ")}`,
+    );
+  }
+  const range = rangeText as RangeName;
+  for (const [name, value] of [["from", from], ["to", to]] as const) {
+    if (value !== undefined && (!DAY.test(value) || !isRealDay(value))) {
+      throw new BadQueryError(`Cannot read ${name} "${value}": expected a date YYYY-MM-DD`);
+    }
+  }
+  if (range === "custom" && (!from || !to)) {
+    throw new BadQueryError("Cannot read a custom range: give both from and to");
+  }
+  if (range === "custom" && from! > to!) {
+    throw new BadQueryError(`Cannot read range "${from}" to "${to}": from is after to`);
+  }
+  const products: Product[] = [];
+  for (const value of params.getAll("product").flatMap((v) => v.split(","))) {
+    const product = value.trim();
+    if (product === "") continue;
+    if (!(PRODUCTS as readonly string[]).includes(product)) {
+      throw new BadQueryError(
+        `Cannot read product "${product}": use one of ${PRODUCTS.join(", ")}`,
+      );
+    }
+    if (!products.includes(product as Product)) products.push(product as Product);
+  }
+  products.sort((a, b) => PRODUCTS.indexOf(a) - PRODUCTS.indexOf(b));
+  const device = params.get("site_version") || undefined;
+  if (device !== undefined && !(SITE_VERSIONS as readonly string[]).includes(device)) {
+    throw new BadQueryError(
+      `Cannot read site_version "${device}": use one of ${SITE_VERSIONS.join(", ")}`,
+    );
+  }
+  return {
+    range,
+    ...(range === "custom" ? { from, to } : {}),
+    products: products.length === PRODUCTS.length ? [] : products,
+    siteVersion: device as SiteVersion | undefined,
+  };
+}
+
+/** The URL search string for `query` (the inverse of {@linkcode parseSummaryQuery}). */
+export function summarySearch(query: SummaryQuery): string {
+  const params = new URLSearchParams();
+  params.set("range", query.range);
+  if (query.range === "custom") {
+    params.set("from", query.from ?? "");
+    params.set("to", query.to ?? "");
+  }
+  if (query.products.length > 0) params.set("product", query.products.join(","));
+  if (query.siteVersion) params.set("site_version", query.siteVersion);
+  return params.toString();
+}
+
+function isRealDay(day: string): boolean {
+  const date = new Date(`${day}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === day;
+}
+
+const dayFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** The calendar day (`YYYY-MM-DD`) of `instant` in `timeZone`. */
+export function dayIn(instant: Date | number, timeZone: string): string {
+  let format = dayFormats.get(timeZone);
+  if (!format) {
+    // en-CA formats dates as YYYY-MM-DD.
+    format = new Intl.DateTimeFormat("en-CA", {
+      timeZone,
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+    });
+    dayFormats.set(timeZone, format);
+  }
+  return format.format(instant);
+}
+
+/** `day` plus `n` days (calendar arithmetic on the date alone). */
+export function addDays(day: string, n: number): string {
+  const date = new Date(`${day}T00:00:00Z`);
+  date.setUTCDate(date.getUTCDate() + n);
+  return date.toISOString().slice(0, 10);
+}
+
+/** Days from `from` to `to`, inclusive. */
+export function dayCount(range: DayRange): number {
+  return Math.round(
+    (Date.parse(`${range.to}T00:00:00Z`) - Date.parse(`${range.from}T00:00:00Z`)) / 86_400_000,
+  ) + 1;
+}
+
+/**
+ * Resolves the picker's choice to days: `today` and `yesterday` in the zone, `7d` and
+ * `30d` ending today, `all` spanning the data (today when there is none).
+ */
+export function resolveRange(
+  query: SummaryQuery,
+  today: string,
+  dataRange: DayRange | null,
+): DayRange {
+  switch (query.range) {
+    case "today":
+      return { from: today, to: today };
+    case "yesterday":
+      return { from: addDays(today, -1), to: addDays(today, -1) };
+    case "7d":
+      return { from: addDays(today, -6), to: today };
+    case "30d":
+      return { from: addDays(today, -29), to: today };
+    case "all":
+      return dataRange ?? { from: today, to: today };
+    case "custom":
+      return { from: query.from!, to: query.to! };
+  }
+}
+
+/** The period of the same length ending the day before `range`. */
+export function previousRange(range: DayRange): DayRange {
+  const days = dayCount(range);
+  return { from: addDays(range.from, -days), to: addDays(range.from, -1) };
+}
+
+/** Minute buckets for a range that is today alone, hourly up to 7 days, else daily. */
+export function granularityFor(range: DayRange, today: string): Granularity {
+  if (range.from === today && range.to === today) return "minute";
+  return dayCount(range) <= 7 ? "hour" : "day";
+}
+
+/** Whether a delta passes the query's category and device filters. */
+export function matchesFilters(
+  query: SummaryQuery,
+  product: Product,
+  siteVersion: SiteVersion,
+): boolean {
+  return (query.products.length === 0 || query.products.includes(product)) &&
+    (!query.siteVersion || query.siteVersion === siteVersion);
+}
+
+/** Start (epoch seconds) of the bucket holding `instant` at `granularity` in `timeZone`. */
+export function bucketStart(
+  instant: number,
+  granularity: Granularity,
+  timeZone: string,
+): number {
+  if (granularity === "minute") return Math.floor(instant / 60_000) * 60;
+  if (granularity === "hour") return Math.floor(instant / 3_600_000) * 3600;
+  return startOfDay(dayIn(instant, timeZone), timeZone) / 1000;
+}
+
+const offsetFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** The offset of `timeZone` from UTC at `instant`, in milliseconds. */
+export function zoneOffset(instant: number, timeZone: string): number {
+  let format = offsetFormats.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat("en-US", {
+      timeZone,
+      hourCycle: "h23",
+      year: "numeric",
+      month: "numeric",
+      day: "numeric",
+      hour: "numeric",
+      minute: "numeric",
+      second: "numeric",
+    });
+    offsetFormats.set(timeZone, format);
+  }
+  const parts = Object.fromEntries(
+    format.formatToParts(instant).map((part) => [part.type, Number(part.value)]),
+  );
+  const wall = Date.UTC(
+    parts.year,
+    parts.month - 1,
+    parts.day,
+    parts.hour,
+    parts.minute,
+    parts.second,
+  );
+  return wall - Math.floor(instant / 1000) * 1000;
+}
+
+/** The instant (ms) midnight of `day` begins in `timeZone`. */
+export function startOfDay(day: string, timeZone: string): number {
+  const guess = Date.parse(`${day}T00:00:00Z`);
+  const first = guess - zoneOffset(guess, timeZone);
+  // Across a DST change the offset at the guess differs from the one at midnight.
+  return guess - zoneOffset(first, timeZone);
+}
+
+/**
+ * Applies live deltas to `summary` in place: today's counts (when the delta's minute
+ * is today), the range's totals and devices, and the orders series (appending buckets,
+ * zero-filled, when time moved past the last one). Deltas outside the range or the
+ * filters are ignored. Returns true when anything changed.
+ */
+export function applyDeltas(summary: Summary, deltas: readonly DeltaTuple[]): boolean {
+  let changed = false;
+  const { query, range, timeZone } = summary;
+  for (const [minute, product, siteVersion, title, n] of deltas) {
+    if (!matchesFilters(query, product, siteVersion)) continue;
+    const instant = Date.parse(minute);
+    const day = dayIn(instant, timeZone);
+    if (day === summary.today.day) {
+      summary.today.counts[product][title] += n;
+      changed = true;
+    }
+    if (day < range.from || day > range.to) continue;
+    summary.totals[product][title] += n;
+    summary.devices[siteVersion][title] += n;
+    changed = true;
+    if (title === "order") addToSeries(summary, instant, product, n);
+  }
+  return changed;
+}
+
+function addToSeries(summary: Summary, instant: number, product: Product, n: number): void {
+  const { series, granularity, timeZone } = summary;
+  const t = bucketStart(instant, granularity, timeZone);
+  let index = series.t.lastIndexOf(t);
+  if (index === -1) {
+    const last = series.t.at(-1);
+    if (last !== undefined && t < last) {
+      // An old bucket missing from the list would be a gap in the data; insert in order.
+      index = series.t.findIndex((x) => x > t);
+      series.t.splice(index, 0, t);
+      for (const p of PRODUCTS) series.orders[p].splice(index, 0, 0);
+    } else {
+      // Zero-fill the buckets between the last one and this one, so lines drop to 0.
+      let next = last === undefined ? t : nextBucket(last, summary.granularity, timeZone);
+      while (next <= t) {
+        series.t.push(next);
+        for (const p of PRODUCTS) series.orders[p].push(0);
+        next = nextBucket(next, summary.granularity, timeZone);
+      }
+      index = series.t.length - 1;
+    }
+  }
+  series.orders[product][index] += n;
+}
+
+/** The start (epoch seconds) of the bucket after the one starting at `t`. */
+export function nextBucket(t: number, granularity: Granularity, timeZone: string): number {
+  if (granularity === "minute") return t + 60;
+  if (granularity === "hour") return t + 3600;
+  return startOfDay(addDays(dayIn(t * 1000, timeZone), 1), timeZone) / 1000;
+}
+
+/** Click-through rate: clicks per impression (0 without impressions). */
+export function clickThroughRate(counts: TitleCounts): number {
+  return counts.banner_show > 0 ? counts.banner_click / counts.banner_show : 0;
+}
+
+/** Conversion: orders per click (0 without clicks). */
+export function conversionRate(counts: TitleCounts): number {
+  return counts.banner_click > 0 ? counts.order / counts.banner_click : 0;
+}

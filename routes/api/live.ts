@@ -1,0 +1,38 @@
+import type { AppState } from "../../lib/app_state.ts";
+import { HttpError } from "../../server/mod.ts";
+import type { Handlers } from "../../server/mod.ts";
+
+/**
+ * `GET /api/live`: the WebSocket that pushes live deltas to open dashboards. Upgrades
+ * whose `Origin` is another site are refused (a page elsewhere cannot ride the
+ * visitor's session cookie); clients without `Origin` (not browsers) need the token.
+ */
+export const handler: Handlers<AppState> = {
+  GET({ req, url, state }) {
+    if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+      throw new HttpError(426, "Upgrade required: /api/live is a WebSocket");
+    }
+    const origin = req.headers.get("origin");
+    if (origin !== null && !sameOrigin(origin, req, url)) {
+      return new Response(`Forbidden: WebSocket from another origin "${origin}"`, {
+        status: 403,
+      });
+    }
+    if (!state.live) throw new HttpError(503, "Live updates are not running");
+    const { socket, response } = Deno.upgradeWebSocket(req);
+    state.live.attach(socket);
+    return response;
+  },
+};
+
+function sameOrigin(origin: string, req: Request, url: URL): boolean {
+  let parsed: URL;
+  try {
+    parsed = new URL(origin);
+  } catch {
+    return false;
+  }
+  // Behind a proxy the request URL may differ; the Host header is what the browser used.
+  const host = req.headers.get("host") ?? url.host;
+  return parsed.host === host && (parsed.protocol === "http:" || parsed.protocol === "https:");
+}

@@ -26,6 +26,12 @@ export interface EventProducerOptions {
   lingerMs?: number;
   /** Most events per request to the broker; default 1,000. */
   maxBatch?: number;
+  /**
+   * Longest wait for one batch's acknowledgement before it counts as failed and is
+   * re-sent on a fresh connection; default 10 s (kafkajs alone can wait much longer
+   * while a broker is down).
+   */
+  sendTimeoutMs?: number;
   /** Shown in the broker's logs; default `ecommerce-producer`. */
   clientId?: string;
   /** Where warnings go (queue full, Kafka unreachable); default `console.warn`. */
@@ -59,6 +65,18 @@ interface Pending {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** Rejects when `promise` has not settled after `ms` (it is left to settle unobserved). */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  promise.catch(() => {});
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no acknowledgement within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
 /** A queue-backed producer of ad-funnel events; see the module documentation. */
 export class EventProducer {
   readonly topic: string;
@@ -85,6 +103,7 @@ export class EventProducer {
       maxQueue: options.maxQueue ?? 100_000,
       lingerMs: options.lingerMs ?? 5,
       maxBatch: options.maxBatch ?? 1_000,
+      sendTimeoutMs: options.sendTimeoutMs ?? 10_000,
       clientId: options.clientId ?? "ecommerce-producer",
       log: options.log ?? ((line) => console.warn(line)),
     };
@@ -212,11 +231,14 @@ export class EventProducer {
       const batch = this.#batch;
       try {
         const producer = await this.#connect();
-        await producer.send({
-          topic: this.topic,
-          acks: -1,
-          messages: batch.map(({ key, value }) => ({ key, value })),
-        });
+        await withTimeout(
+          producer.send({
+            topic: this.topic,
+            acks: -1,
+            messages: batch.map(({ key, value }) => ({ key, value })),
+          }),
+          this.#options.sendTimeoutMs,
+        );
         this.#batch = undefined;
         this.#stats.delivered += batch.length;
         if (!this.#connected && this.#stats.failedSends > 0) {

@@ -58,7 +58,7 @@ export class TopicReader implements AsyncDisposable {
 
   /** Starts reading `topic` from its first offset. */
   static async start(brokers: string[], topic: string): Promise<TopicReader> {
-    const consumer = createKafka(brokers, { clientId: "shop-test-reader" }).consumer({
+    const consumer = createKafka(brokers, { clientId: "shop-test-reader", quiet: true }).consumer({
       groupId: `shop-test-${crypto.randomUUID()}`,
       maxWaitTimeInMs: 100,
     });

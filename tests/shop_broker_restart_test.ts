@@ -1,0 +1,114 @@
+// The broker stops while the shop serves pages: pages stay fast (the producer waits at
+// most ~50 ms and then queues), the producer reports the backlog, and after the broker
+// comes back every event produced during the outage arrives. A private broker on a
+// free port, so the shared one is never touched.
+import assert from "node:assert/strict";
+import { loadConfig } from "../lib/config.ts";
+import { ensureTopics } from "../lib/kafka.ts";
+import { freePort, isListening } from "../lib/services/net.ts";
+import { kafkaDataDir, startLocalKafka, stopLocalKafka } from "../lib/services/kafka_local.ts";
+import { startWebServer } from "../main.ts";
+import { createTestDatabase, uniqueName } from "./support/services.ts";
+import { TopicReader, Visitor } from "./shop_support.ts";
+
+async function freeBrokerPort(): Promise<number> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const port = freePort();
+    if (port < 65535 && !await isListening("127.0.0.1", port + 1)) return port;
+  }
+  throw new Error("Cannot find two free consecutive ports for a private broker");
+}
+
+Deno.test({
+  name: "pages stay fast while the broker is down, and every event arrives after it restarts",
+  // kafkajs keeps timers and sockets past disconnect.
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const port = await freeBrokerPort();
+    let broker = await startLocalKafka({ port });
+    const brokers = [`127.0.0.1:${port}`];
+    const topic = uniqueName("test_shop_restart");
+    await using db = await createTestDatabase("shop_restart");
+    let reader: TopicReader | undefined;
+    try {
+      await ensureTopics(brokers, topic);
+      const web = await startWebServer({
+        config: { ...loadConfig({}), port: 0, kafkaTopic: topic },
+        databaseUrl: db.url,
+        kafkaBrokers: brokers,
+      });
+      try {
+        const before = new Visitor(web.url);
+        const firstOrder = await before.placeOrder("electronics");
+
+        await stopLocalKafka(broker);
+        const expected = new Set([firstOrder]);
+        const clickers: string[] = [];
+        const durations: number[] = [];
+        const timed = async <T>(request: () => Promise<T>): Promise<T> => {
+          const started = performance.now();
+          const result = await request();
+          durations.push(performance.now() - started);
+          return result;
+        };
+        const visit = async () => {
+          const visitor = new Visitor(web.url);
+          const { href, product } = await timed(() => visitor.openFrontPage());
+          await timed(async () => await (await visitor.fetch(href)).text());
+          expected.add(await timed(() => visitor.placeOrder(product)));
+          clickers.push(visitor.userId);
+        };
+        for (let i = 0; i < 8; i++) await visit();
+        // Keep the broker away until the producer has seen a send fail (kafkajs's own
+        // retries are short), then serve more pages while it backs off and retries.
+        const deadline = Date.now() + 30_000;
+        while (web.state.producer.stats().failedSends === 0 && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        for (let i = 0; i < 7; i++) await visit();
+        const stats = web.state.producer.stats();
+        assert.ok(stats.queued >= 30, `queued ${stats.queued}`);
+        assert.equal(stats.dropped, 0);
+        assert.ok(stats.failedSends > 0);
+        assert.equal(stats.connected, false);
+        assert.ok(stats.lastError);
+        // A page waits at most ~50 ms on Kafka; 1 s leaves room for a loaded machine
+        // while still failing if a request blocked on the broker's absence.
+        const slowest = Math.max(...durations);
+        assert.ok(slowest < 1_000, `slowest request ${slowest.toFixed(0)} ms`);
+
+        broker = await startLocalKafka({ port });
+        reader = await TopicReader.start(brokers, topic);
+        const r = reader;
+        await r.waitFor("every order placed during the outage", (events) => {
+          const orders = new Set(events.filter((e) => e.title === "order").map((e) => e.order_id));
+          return [...expected].every((id) => orders.has(id));
+        }, 60_000);
+        await r.waitFor(
+          "every click made during the outage",
+          () =>
+            clickers.every((userId) =>
+              r.of(userId).filter((e) => e.title === "banner_click").length === 1
+            ),
+        );
+        for (const userId of clickers) {
+          const titles = new Set(r.of(userId).map((e) => e.title));
+          assert.deepEqual(titles, new Set(["banner_show", "banner_click", "order"]));
+        }
+        assert.ok(await web.state.producer.flush(10_000));
+        const after = web.state.producer.stats();
+        assert.equal(after.queued, 0);
+        assert.equal(after.dropped, 0);
+        assert.ok(after.failedSends > 0);
+        assert.equal(after.connected, true);
+      } finally {
+        await web.close();
+      }
+    } finally {
+      await reader?.close();
+      await stopLocalKafka(broker);
+      await Deno.remove(kafkaDataDir(port), { recursive: true }).catch(() => {});
+    }
+  },
+});

@@ -44,7 +44,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     startedAt: new Date(),
     closers: [() => sql.end({ timeout: 5 })],
     producer: createEventProducer({ brokers: options.kafkaBrokers, topic: config.kafkaTopic }),
-    shop: await createShopState(),
+    shop: await createShopState(sql),
   };
   state.closers.push(() => state.producer.close());
   state.live = createLiveHub({

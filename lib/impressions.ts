@@ -73,21 +73,39 @@ export function verifyImpression(
 
 let lastCleanup = 0;
 
+/** One request to consume: an impression and the uses to count. */
+export interface Consumption {
+  impression: Impression;
+  uses: readonly ImpressionUse[];
+}
+
 /**
- * Marks `uses` of `impression` as consumed; returns the uses that were not consumed
- * before (the ones to count now). Expired rows are pruned now and then.
+ * Marks the uses of several impressions as consumed in one statement (one commit);
+ * returns, for each request in order, the uses that were not consumed before (the
+ * ones to count now). When two requests in the batch name the same use, the first
+ * gets it. Expired rows are pruned now and then.
  */
-export async function consumeImpression(
+export async function consumeImpressions(
   sql: Queryable,
-  impression: Impression,
-  uses: readonly ImpressionUse[],
-): Promise<Set<ImpressionUse>> {
-  const expiresAt = new Date(impression.issuedAt + IMPRESSION_TTL_MS + 60_000);
-  const rows = uses.map((use) => ({ nonce: impression.nonce, kind: use, expires_at: expiresAt }));
-  const inserted = await sql`
+  requests: readonly Consumption[],
+): Promise<Set<ImpressionUse>[]> {
+  const rows = requests.flatMap(({ impression, uses }) => {
+    const expiresAt = new Date(impression.issuedAt + IMPRESSION_TTL_MS + 60_000);
+    return uses.map((use) => ({ nonce: impression.nonce, kind: use, expires_at: expiresAt }));
+  });
+  const inserted = rows.length === 0 ? [] : await sql`
     insert into consumed_impressions ${sql(rows, "nonce", "kind", "expires_at")}
     on conflict do nothing
-    returning kind`;
+    returning nonce, kind`;
+  const fresh = new Set(inserted.map((row) => `${row.nonce}:${row.kind}`));
+  const results = requests.map(({ impression, uses }) => {
+    const granted = new Set<ImpressionUse>();
+    for (const use of uses) {
+      const key = `${impression.nonce}:${use}`;
+      if (fresh.delete(key)) granted.add(use);
+    }
+    return granted;
+  });
   if (Date.now() - lastCleanup > 10 * 60_000) {
     lastCleanup = Date.now();
     // Not awaited: pruning must not slow the request; an id past its expiry is refused
@@ -96,5 +114,51 @@ export async function consumeImpression(
       console.warn(`Cannot prune consumed impressions: ${error.message}`)
     );
   }
-  return new Set(inserted.map((row) => row.kind as ImpressionUse));
+  return results;
+}
+
+/**
+ * Consumes impressions with group commit: requests that arrive while a statement is
+ * running wait for it and then go together in the next one, so under load one commit
+ * serves many pages instead of one each (Postgres commits are the shop's bottleneck).
+ */
+export class ImpressionLedger {
+  #sql: Queryable;
+  #maxBatch: number;
+  #waiting: {
+    request: Consumption;
+    resolve: (uses: Set<ImpressionUse>) => void;
+    reject: (error: unknown) => void;
+  }[] = [];
+  #running = 0;
+  #maxRunning: number;
+
+  /** `maxRunning` statements at once (default 2), each with up to `maxBatch` requests (500). */
+  constructor(sql: Queryable, options: { maxBatch?: number; maxRunning?: number } = {}) {
+    this.#sql = sql;
+    this.#maxBatch = options.maxBatch ?? 500;
+    this.#maxRunning = options.maxRunning ?? 2;
+  }
+
+  /** Consumes `uses` of `impression`; resolves to the uses not consumed before. */
+  consume(impression: Impression, uses: readonly ImpressionUse[]): Promise<Set<ImpressionUse>> {
+    return new Promise((resolve, reject) => {
+      this.#waiting.push({ request: { impression, uses }, resolve, reject });
+      this.#pump();
+    });
+  }
+
+  #pump(): void {
+    while (this.#running < this.#maxRunning && this.#waiting.length > 0) {
+      const batch = this.#waiting.splice(0, this.#maxBatch);
+      this.#running++;
+      consumeImpressions(this.#sql, batch.map((item) => item.request)).then(
+        (results) => batch.forEach((item, i) => item.resolve(results[i])),
+        (error) => batch.forEach((item) => item.reject(error)),
+      ).finally(() => {
+        this.#running--;
+        this.#pump();
+      });
+    }
+  }
 }

@@ -4,18 +4,24 @@
  *
  * @module
  */
-import type { Sql } from "./db.ts";
 import type { Product, SiteVersion } from "./event.ts";
-import { consumeImpression, verifyImpression } from "./impressions.ts";
+import { type ImpressionLedger, verifyImpression } from "./impressions.ts";
 import type { EventProducer, PublishOutcome } from "./producer.ts";
 import { AD_PAGE_PATH, productPath, shopEvent } from "./shop_events.ts";
 import { sign, verify } from "./signing.ts";
 
 /** The resources the actions use (a subset of the web process's state). */
 export interface ShopContext {
-  sql: Sql;
+  ledger: ImpressionLedger;
   producer: EventProducer;
   secret: Uint8Array;
+}
+
+/** The actions' context from the web process's state. */
+export function shopContext(
+  state: { producer: EventProducer; shop: { ledger: ImpressionLedger; secret: Uint8Array } },
+): ShopContext {
+  return { ledger: state.shop.ledger, producer: state.producer, secret: state.shop.secret };
 }
 
 /** The visitor acting: the cookie's id (undefined without one) and the site version. */
@@ -34,16 +40,17 @@ export type ShowResult = { ok: true; outcome: PublishOutcome } | { ok: false; re
 export async function recordShow(ctx: ShopContext, actor: Actor, id: unknown): Promise<ShowResult> {
   const checked = verifyImpression(ctx.secret, id, { userId: actor.userId });
   if (!checked.ok) return checked;
-  const fresh = await consumeImpression(ctx.sql, checked.value, ["show"]);
+  const fresh = await ctx.ledger.consume(checked.value, ["show"]);
   if (!fresh.has("show")) return { ok: false, reason: "impression already counted" };
-  const outcome = await ctx.producer.publish(shopEvent({
+  // Queued, not awaited: the beacon's answer does not depend on Kafka's.
+  const queued = ctx.producer.send(shopEvent({
     title: "banner_show",
     product: checked.value.product,
     userId: actor.userId!,
     siteVersion: actor.siteVersion,
     page: AD_PAGE_PATH,
   }));
-  return { ok: true, outcome };
+  return { ok: true, outcome: queued ? "queued" : "dropped" };
 }
 
 /** The result of opening a product page from an ad. */
@@ -68,21 +75,22 @@ export async function recordClick(
   if (checked.value.product !== product) {
     return { counted: false, reason: `impression is for "${checked.value.product}"` };
   }
-  const fresh = await consumeImpression(ctx.sql, checked.value, ["show", "click"]);
+  const fresh = await ctx.ledger.consume(checked.value, ["show", "click"]);
   if (!fresh.has("click")) return { counted: false, reason: "click already counted" };
   const titles = fresh.has("show")
     ? ["banner_show" as const, "banner_click" as const]
     : ["banner_click" as const];
-  // publish() queues synchronously, so the events keep this order on the topic.
-  await Promise.all(titles.map((title) =>
-    ctx.producer.publish(shopEvent({
+  // Queued in this order (one key, one partition: they stay in order on the topic);
+  // the page does not wait for Kafka, whose answer would not change it.
+  for (const title of titles) {
+    ctx.producer.send(shopEvent({
       title,
       product,
       userId: actor.userId!,
       siteVersion: actor.siteVersion,
       page: AD_PAGE_PATH,
-    }))
-  ));
+    }));
+  }
   return { counted: true, titles };
 }
 
@@ -107,7 +115,10 @@ export async function placeOrder(
     siteVersion: actor.siteVersion,
     page: productPath(product),
   });
-  const outcome = await ctx.producer.publish(event);
+  // Orders wait for Kafka's acknowledgement, at most 50 ms, so that "your order went
+  // through" normally means "it is on the topic"; after that it is queued and the page
+  // does not wait longer.
+  const outcome = await ctx.producer.publish(event, { waitMs: 50 });
   const receipt = orderReceipt(ctx.secret, event.order_id, product, actor.userId);
   const query = new URLSearchParams({ product, receipt });
   return { orderId: event.order_id, outcome, location: `/order/${event.order_id}?${query}` };

@@ -2,7 +2,7 @@ import type { Handlers, RouteContext } from "../../server/mod.ts";
 import type { AppState } from "../../lib/app_state.ts";
 import { isSameOrigin } from "../../lib/csrf.ts";
 import { readBody } from "../../lib/read_body.ts";
-import { recordShow } from "../../lib/shop_actions.ts";
+import { recordShow, shopContext } from "../../lib/shop_actions.ts";
 import { siteVersionOf, visitorId } from "../../lib/visitor.ts";
 
 /** A beacon's largest accepted body: `{"impression":"…"}` is under 100 bytes. */
@@ -30,7 +30,7 @@ function limited(ctx: RouteContext<AppState>): Response | undefined {
 async function show(ctx: RouteContext<AppState>, impression: unknown) {
   const { req, state } = ctx;
   return await recordShow(
-    { sql: state.sql, producer: state.producer, secret: state.shop.secret },
+    shopContext(state),
     { userId: visitorId(req), siteVersion: siteVersionOf(req.headers.get("user-agent")) },
     impression,
   );

@@ -4,7 +4,7 @@ import type { AppState } from "../../lib/app_state.ts";
 import { findCategory } from "../../lib/catalog.ts";
 import { checkCsrf } from "../../lib/csrf.ts";
 import { readBody } from "../../lib/read_body.ts";
-import { placeOrder } from "../../lib/shop_actions.ts";
+import { placeOrder, shopContext } from "../../lib/shop_actions.ts";
 import { siteVersionOf } from "../../lib/visitor.ts";
 
 /** The order form's largest accepted body (it holds two short fields). */
@@ -25,7 +25,7 @@ export const handler: Handlers<AppState> = {
     const product = form.get("product") ?? "";
     const entry = findCategory(product);
     if (!entry) throw new HttpError(400, `Cannot order: unknown product "${product}"`);
-    const ctx = { sql: state.sql, producer: state.producer, secret: state.shop.secret };
+    const ctx = shopContext(state);
     const order = await placeOrder(ctx, {
       userId: visitor.value,
       siteVersion: siteVersionOf(req.headers.get("user-agent")),

@@ -3,7 +3,7 @@ import type { Handlers, PageProps } from "../../server/mod.ts";
 import type { AppState } from "../../lib/app_state.ts";
 import { type CatalogEntry, findCategory } from "../../lib/catalog.ts";
 import { csrfToken } from "../../lib/csrf.ts";
-import { recordClick } from "../../lib/shop_actions.ts";
+import { recordClick, shopContext } from "../../lib/shop_actions.ts";
 import { visitorHeaders, visitorOf } from "../../lib/visitor.ts";
 import { OrderForm } from "../../components/shop/OrderForm.tsx";
 import { ShopFrame } from "../../components/shop/ShopFrame.tsx";
@@ -24,7 +24,7 @@ export const handler: Handlers<AppState> = {
     const visitor = visitorOf(req);
     const impression = url.searchParams.get("i");
     if (impression && !visitor.isNew) {
-      const ctx = { sql: state.sql, producer: state.producer, secret: state.shop.secret };
+      const ctx = shopContext(state);
       try {
         await recordClick(ctx, visitor, impression, entry.product);
       } catch (error) {

@@ -1,0 +1,193 @@
+/**
+ * `deno run -A bench/shop_http.ts [--duration 8] [--runs 3] [--connections 50]`: the
+ * shop's pages under load with wrk (Debian's `wrk`), against a web server on its own
+ * database and topic:
+ * - a static file (`/ads/sneakers.svg`): the server's ceiling on this machine;
+ * - `/`: the front page (visitor cookie, signed impression, island props);
+ * - `/product/<category>?i=<impression>`: every request a fresh click from a fresh
+ *   visitor: the impression is verified, consumed in Postgres and `banner_show` +
+ *   `banner_click` are produced to Kafka.
+ * Prints the median requests/s and p99 latency of `--runs` runs, the ratio to the
+ * static ceiling and to the target (2,000 requests/s at p99 under 50 ms), and the
+ * events the producer delivered.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { loadConfig } from "../lib/config.ts";
+import { PRODUCTS } from "../lib/event.ts";
+import { issueImpression } from "../lib/impressions.ts";
+import { newId } from "../lib/event.ts";
+import { startWebServer } from "../main.ts";
+import { createTestDatabase, createTestTopic } from "../tests/support/services.ts";
+
+const TARGET_RPS = 2000;
+const TARGET_P99_MS = 50;
+
+interface WrkResult {
+  rps: number;
+  p99Ms: number;
+  requests: number;
+  errors: number;
+}
+
+// Each wrk thread takes every n-th line of the request file, so no two requests share
+// a visitor and impression.
+const LUA = `
+local threads = 0
+function setup(thread)
+  thread:set("tid", threads)
+  threads = threads + 1
+  thread:set("nthreads", 0)
+end
+function init(args)
+  requests = {}
+  local i = 0
+  for line in io.lines(args[1]) do
+    if i % tonumber(args[2]) == tid then
+      local path, cookie = line:match("([^\\t]+)\\t(.+)")
+      requests[#requests + 1] = wrk.format("GET", path, { Cookie = cookie })
+    end
+    i = i + 1
+  end
+  index = 0
+end
+function request()
+  index = index + 1
+  if index > #requests then index = 1 end
+  return requests[index]
+end
+`;
+
+function parseWrk(text: string): WrkResult {
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1]);
+  const p99 = /\s99%\s+([\d.]+)(us|ms|s)\b/.exec(text);
+  if (!Number.isFinite(rps) || !p99) throw new Error(`Cannot read wrk's output:\n${text}`);
+  const unit = { us: 0.001, ms: 1, s: 1000 }[p99[2] as "us" | "ms" | "s"];
+  const requests = Number(/(\d+) requests in/.exec(text)?.[1] ?? 0);
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(text)?.[1] ?? 0);
+  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text);
+  const errors = non2xx + (socket ? socket.slice(1).map(Number).reduce((a, b) => a + b) : 0);
+  return { rps, p99Ms: Number(p99[1]) * unit, requests, errors };
+}
+
+async function wrk(url: string, args: string[], scriptArgs: string[] = []): Promise<WrkResult> {
+  const output = await new Deno.Command("wrk", {
+    args: [...args, "--latency", url, ...(scriptArgs.length ? ["--", ...scriptArgs] : [])],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(output.stdout) + new TextDecoder().decode(output.stderr);
+  if (!output.success) throw new Error(`wrk failed:\n${text}`);
+  return parseWrk(text);
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+async function main() {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      duration: { type: "string", default: "8" },
+      runs: { type: "string", default: "3" },
+      connections: { type: "string", default: "50" },
+    },
+  });
+  const duration = Number(values.duration);
+  const runs = Number(values.runs);
+  const connections = Number(values.connections);
+  const hasWrk = await new Deno.Command("wrk", {
+    args: ["--version"],
+    stdout: "null",
+    stderr: "null",
+  })
+    .output().then(() => true, () => false);
+  if (!hasWrk) {
+    throw new Error(
+      "Cannot run the benchmark: wrk is missing; install it with `apt-get install wrk`",
+    );
+  }
+
+  await using db = await createTestDatabase("bench_shop");
+  await using topic = await createTestTopic("bench_shop");
+  const web = await startWebServer({
+    config: { ...loadConfig({}), port: 0, kafkaTopic: topic.topic },
+    databaseUrl: db.url,
+    kafkaBrokers: topic.brokers,
+  });
+  const luaFile = await Deno.makeTempFile({ suffix: ".lua" });
+  const listFile = await Deno.makeTempFile({ suffix: ".tsv" });
+  await Deno.writeTextFile(luaFile, LUA);
+  const threads = 2;
+  const common = ["-t", String(threads), "-c", String(connections), "-d", `${duration}s`];
+  try {
+    const scenarios: { name: string; run: () => Promise<WrkResult> }[] = [
+      {
+        name: "static file /ads/sneakers.svg",
+        run: () => wrk(`${web.url}/ads/sneakers.svg`, common),
+      },
+      { name: "front page /", run: () => wrk(`${web.url}/`, common) },
+      {
+        name: "product page, fresh click each (2 events)",
+        run: async () => {
+          // Enough distinct visitors for the run at up to 10,000 requests/s.
+          const lines: string[] = [];
+          for (let i = 0; i < duration * 10_000; i++) {
+            const userId = newId();
+            const product = PRODUCTS[i % PRODUCTS.length];
+            const impression = issueImpression(web.state.shop.secret, { product, userId });
+            lines.push(`/product/${product}?i=${impression}\tuser_id=${userId}`);
+          }
+          await Deno.writeTextFile(listFile, lines.join("\n") + "\n");
+          return wrk(web.url, [...common, "-s", luaFile], [listFile, String(threads)]);
+        },
+      },
+    ];
+    console.log(
+      `Shop pages under wrk: ${threads} threads, ${connections} connections, ${duration} s per run, ` +
+        `median of ${runs} runs; web server, Postgres, Kafka and wrk share this machine ` +
+        `(${navigator.hardwareConcurrency} cores).`,
+    );
+    const results: Record<string, { rps: number; p99: number; errors: number }> = {};
+    for (const scenario of scenarios) {
+      const all: WrkResult[] = [];
+      for (let i = 0; i < runs; i++) all.push(await scenario.run());
+      results[scenario.name] = {
+        rps: median(all.map((r) => r.rps)),
+        p99: median(all.map((r) => r.p99Ms)),
+        errors: all.reduce((sum, r) => sum + r.errors, 0),
+      };
+    }
+    await web.state.producer.flush(30_000);
+    const ceiling = results[scenarios[0].name].rps;
+    console.log(
+      "\n| scenario | requests/s (median) | p99 ms (median) | vs static | vs 2,000 req/s target | p99 under 50 ms | errors |",
+    );
+    console.log("|---|---:|---:|---:|---:|:-:|---:|");
+    for (const [name, r] of Object.entries(results)) {
+      console.log(
+        `| ${name} | ${r.rps.toFixed(0)} | ${r.p99.toFixed(1)} | ${
+          (r.rps / ceiling).toFixed(2)
+        }× | ` +
+          `${(r.rps / TARGET_RPS).toFixed(2)}× | ${
+            r.p99 < TARGET_P99_MS ? "yes" : "no"
+          } | ${r.errors} |`,
+      );
+    }
+    const stats = web.state.producer.stats();
+    console.log(
+      `\nEvents produced to Kafka during the product-page runs: ${stats.delivered} delivered, ` +
+        `${stats.queued} queued, ${stats.dropped} dropped.`,
+    );
+  } finally {
+    await web.close();
+    await Deno.remove(luaFile).catch(() => {});
+    await Deno.remove(listFile).catch(() => {});
+  }
+}
+
+if (import.meta.main) await main();

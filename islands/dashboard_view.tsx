@@ -124,6 +124,8 @@ export default function DashboardView({ initial }: DashboardViewProps) {
   const navigate = (query: SummaryQuery) => {
     history.pushState(null, "", `/dashboard?${summarySearch(query)}`);
     current.current = { ...current.current, query };
+    // Show the choice at once (controls build their links from the current query).
+    setVersion((v) => v + 1);
     load(query);
   };
 

@@ -91,6 +91,7 @@ export function createLiveHub(options: LiveHubOptions): LiveHub {
   let heartbeat: ReturnType<typeof setInterval> | undefined;
   let statusTimer: ReturnType<typeof setInterval> | undefined;
   let statusBusy = false;
+  let stopped = false;
   let unlisten: (() => Promise<void>) | undefined;
 
   function send(socket: WebSocket, text: string) {
@@ -169,6 +170,7 @@ export function createLiveHub(options: LiveHubOptions): LiveHub {
       }
     },
     async stop() {
+      stopped = true;
       clearTimeout(timer);
       clearInterval(heartbeat);
       clearInterval(statusTimer);
@@ -182,6 +184,11 @@ export function createLiveHub(options: LiveHubOptions): LiveHub {
     },
     attach(socket: WebSocket) {
       const hello = () => {
+        if (stopped) {
+          // Upgraded on a kept-alive connection while the server shuts down.
+          socket.close(1012, "Server restarting");
+          return;
+        }
         sockets.add(socket);
         send(socket, JSON.stringify({ type: "hello", instance, seq } satisfies LiveMessage));
       };

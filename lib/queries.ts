@@ -149,7 +149,10 @@ interface SeriesOptions {
 /** The bucket starts (epoch seconds) covering `range`, up to the current bucket. */
 export function seriesBuckets(range: DayRange, options: SeriesOptions): number[] {
   const { granularity, timeZone } = options;
-  const start = startOfDay(range.from, timeZone) / 1000;
+  // Hour buckets stay on whole UTC hours (the hourly rollup's), also in zones offset
+  // by half an hour, whose first bucket then starts half an hour before midnight.
+  const midnight = startOfDay(range.from, timeZone) / 1000;
+  const start = granularity === "hour" ? Math.floor(midnight / 3600) * 3600 : midnight;
   const end = Math.min(
     startOfDay(addDays(range.to, 1), timeZone) / 1000,
     // Up to and including the bucket holding "now": the live chart grows from there.

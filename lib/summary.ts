@@ -164,7 +164,7 @@ export function parseSummaryQuery(params: URLSearchParams): SummaryQuery {
     range,
     ...(range === "custom" ? { from, to } : {}),
     products: products.length === PRODUCTS.length ? [] : products,
-    siteVersion: device as SiteVersion | undefined,
+    ...(device ? { siteVersion: device as SiteVersion } : {}),
   };
 }
 

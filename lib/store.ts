@@ -6,6 +6,8 @@
  *
  * @module
  */
+import { once } from "node:events";
+import { finished } from "node:stream/promises";
 import type { Queryable } from "./db.ts";
 import type { EcommerceEvent, Product, SiteVersion, Title } from "./event.ts";
 
@@ -81,6 +83,28 @@ export async function storeEvents(
         count(*)::int8 as n
       from inserted group by 1, 2, 3, 4
     ),
+    ${rollupsFromPerMinute(tx, timeZone)}`;
+  let inserted = 0;
+  const deltas = rows.map((row) => {
+    inserted += row.n as number;
+    return {
+      minute: (row.minute as Date).toISOString(),
+      product: row.product as Product,
+      site_version: row.site_version as SiteVersion,
+      title: row.title as Title,
+      n: row.n as number,
+    };
+  });
+  return { inserted, deltas };
+}
+
+/**
+ * The rollup half of every write, shared so the worker and the bulk loader cannot
+ * diverge: given a CTE `per_minute(minute, product, site_version, title, n)` of rows
+ * just inserted, appends to the three rollups and selects `per_minute` back.
+ */
+function rollupsFromPerMinute(tx: Queryable, timeZone: string) {
+  return tx`
     daily as (
       insert into rollup_daily (day, product, site_version, title, n)
       select (minute at time zone ${timeZone})::date, product, site_version, title, sum(n)
@@ -97,16 +121,116 @@ export async function storeEvents(
       where minute >= now() - make_interval(hours => ${MINUTE_WINDOW_HOURS})
     )
     select minute, product, site_version, title, n from per_minute`;
-  let inserted = 0;
-  const deltas = rows.map((row) => {
-    inserted += row.n as number;
-    return {
-      minute: (row.minute as Date).toISOString(),
-      product: row.product as Product,
-      site_version: row.site_version as SiteVersion,
-      title: row.title as Title,
-      n: row.n as number,
+}
+
+/**
+ * Folds events into per-minute counts, the same buckets as `date_trunc('minute')` of
+ * their UTC time. Used when the rows are known to be inserted (after a COPY).
+ */
+export function minuteDeltas(events: readonly EcommerceEvent[]): MinuteDelta[] {
+  const counts = new Map<string, MinuteDelta>();
+  for (const event of events) {
+    // event.time is canonical ISO UTC (`2019-01-11T09:24:43.000Z`): its first 16
+    // characters name the minute.
+    const minute = event.time.slice(0, 16);
+    const key = `${minute}|${event.product}|${event.site_version}|${event.title}`;
+    const delta = counts.get(key);
+    if (delta) {
+      delta.n++;
+    } else {
+      counts.set(key, {
+        minute: `${minute}:00.000Z`,
+        product: event.product,
+        site_version: event.site_version,
+        title: event.title,
+        n: 1,
+      });
+    }
+  }
+  return [...counts.values()];
+}
+
+/**
+ * Appends rollup rows for events already inserted in the caller's transaction,
+ * given as per-minute deltas (see {@linkcode minuteDeltas}); the same SQL as
+ * {@linkcode storeEvents} computes the daily, hourly and minute rows from them.
+ */
+export async function appendRollups(
+  tx: Queryable,
+  deltas: readonly MinuteDelta[],
+  timeZone: string,
+): Promise<void> {
+  if (deltas.length === 0) return;
+  await tx`
+    with per_minute as (
+      select * from unnest(
+        ${deltas.map((d) => d.minute)}::timestamptz[], ${deltas.map((d) => d.product)}::text[],
+        ${deltas.map((d) => d.site_version)}::text[], ${deltas.map((d) => d.title)}::text[],
+        ${deltas.map((d) => d.n)}::int8[]
+      ) as d(minute, product, site_version, title, n)
+    ),
+    ${rollupsFromPerMinute(tx, timeZone)}`;
+}
+
+/** Rows per write to the COPY stream (~300 KB): few, large socket writes. */
+const COPY_ROWS_PER_CHUNK = 2000;
+
+/**
+ * The bulk loader's fast path: COPYs `events` straight into `events` (no staging, no
+ * `ON CONFLICT`), then appends their rollups. Valid only when none of the `order_id`s
+ * is stored yet: otherwise the COPY fails with a unique violation (code `23505`), the
+ * caller's transaction must be rolled back, and {@linkcode storeEvents} (which skips
+ * duplicates) used instead. Either way the invariant holds: rollups are appended only
+ * if every row went in. {@linkcode isCopyConflict} tells that failure from others.
+ */
+export async function copyNewEvents(
+  tx: Queryable,
+  events: readonly EcommerceEvent[],
+  timeZone: string,
+): Promise<StoreResult> {
+  if (events.length === 0) return { inserted: 0, deltas: [] };
+  const query = tx`
+    copy events (order_id, user_id, page_id, product, site_version, event_time, title, target)
+    from stdin`;
+  // postgres.js reports a COPY error through the stream only while the stream is open;
+  // one that arrives after end() reaches nothing but the query's reject (the query
+  // itself resolved to the stream long before). Hook it so the failure is seen.
+  const internals = query as unknown as { reject: (error: unknown) => void };
+  const failed = new Promise<never>((_, reject) => {
+    const original = internals.reject;
+    internals.reject = (error) => {
+      reject(error);
+      original(error);
     };
   });
-  return { inserted, deltas };
+  failed.catch(() => {});
+  const stream = await query.writable();
+  // Canonical events need no escaping in COPY's text format: hex ids, enum words, ISO
+  // times and digits contain no tab, newline or backslash.
+  for (let start = 0; start < events.length && !stream.destroyed; start += COPY_ROWS_PER_CHUNK) {
+    let chunk = "";
+    const end = Math.min(events.length, start + COPY_ROWS_PER_CHUNK);
+    for (let i = start; i < end; i++) {
+      const e = events[i];
+      chunk +=
+        `${e.order_id}\t${e.user_id}\t${e.page_id}\t${e.product}\t${e.site_version}\t${e.time}\t${e.title}\t${e.target}\n`;
+    }
+    if (!stream.write(chunk)) {
+      await Promise.race([once(stream, "drain"), finished(stream), failed]);
+    }
+  }
+  stream.end();
+  await Promise.race([finished(stream), failed]);
+  const deltas = minuteDeltas(events);
+  await appendRollups(tx, deltas, timeZone);
+  return { inserted: events.length, deltas };
+}
+
+/**
+ * True for the error {@linkcode copyNewEvents} fails with when a row was already
+ * stored (a unique violation, `23505`): retrying with {@linkcode storeEvents} is then
+ * correct.
+ */
+export function isCopyConflict(error: unknown): boolean {
+  return (error as { code?: string } | null)?.code === "23505";
 }

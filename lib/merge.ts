@@ -115,16 +115,19 @@ export interface MergeLoopOptions {
   onError?: (error: unknown) => void;
 }
 
-/** Runs {@linkcode mergeRollups} every `intervalMs` until the returned stop is awaited. */
+/**
+ * Runs {@linkcode mergeRollups} every `intervalMs` until the returned stop is awaited.
+ * `currentSql` returns the pool to use for each round (the worker may replace its pool).
+ */
 export function startMergeLoop(
-  sql: Sql,
+  currentSql: () => Sql,
   options: MergeLoopOptions = {},
 ): { stop(): Promise<void> } {
   const controller = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;
   let running: Promise<void> | undefined;
   const round = () => {
-    running = mergeRollups(sql, { signal: controller.signal })
+    running = mergeRollups(currentSql(), { signal: controller.signal })
       .then((result) => {
         if (result.ran) options.onRound?.(result);
       }, (error) => options.onError?.(error))

@@ -95,7 +95,7 @@ export async function checkInvariant(
         (select coalesce(sum(n), 0) from rollup_minute
           where minute >= now() - make_interval(hours => ${windowHours}))::int8 as minute,
         (select count(*) from events
-          where event_time >= date_trunc('minute', now() - make_interval(hours => ${windowHours}))
+          where date_trunc('minute', event_time) >= now() - make_interval(hours => ${windowHours})
         )::int8 as minute_events`;
     return {
       events: totals.events,

@@ -11,14 +11,21 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import { connect } from "../db.ts";
 import { type Consumer, createKafka, dlqTopic, type Producer } from "../kafka.ts";
 import { type MergeResult, startMergeLoop } from "../merge.ts";
 import { commitBatch, type RawMessage, splitBatch } from "./batch.ts";
 import { dlqMessages } from "./dlq.ts";
 import { WorkerMetrics } from "./metrics.ts";
 import { describeError, RetryAborted, retryWithBackoff } from "./retry.ts";
+import { guardPostgresClosedSocketWrites } from "./postgres_guard.ts";
+import { isConnectionError, ReplaceablePool, withTimeout } from "./pool.ts";
 import type { EachBatchPayload } from "kafkajs";
+
+/**
+ * A batch transaction still running after this long is treated as a lost connection
+ * (a hung pooled connection never answers): the pool is replaced and the batch retried.
+ */
+const BATCH_TIMEOUT_MS = 30_000;
 
 /** Options for {@linkcode startIngestWorker}. */
 export interface IngestWorkerOptions {
@@ -59,6 +66,7 @@ export interface IngestWorker {
  * Keeps retrying (with backoff) while Postgres or Kafka is unreachable.
  */
 export async function startIngestWorker(options: IngestWorkerOptions): Promise<IngestWorker> {
+  guardPostgresClosedSocketWrites();
   const { topic } = options;
   const groupId = options.groupId ?? `${topic}-ingest`;
   const timeZone = options.timeZone ?? "UTC";
@@ -66,7 +74,7 @@ export async function startIngestWorker(options: IngestWorkerOptions): Promise<I
   const log = options.log ?? ((line: string) => console.log(line));
   const workerId = `${Deno.hostname()}-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
   const metrics = new WorkerMetrics({ workerId, topic, groupId });
-  const sql = connect(options.databaseUrl, {
+  const pool = new ReplaceablePool(options.databaseUrl, {
     max: concurrency + 2,
     applicationName: "ecommerce-worker",
   });
@@ -81,7 +89,7 @@ export async function startIngestWorker(options: IngestWorkerOptions): Promise<I
     }
   };
 
-  await retryWithBackoff(() => metrics.register(sql), {
+  await retryWithBackoff(() => metrics.register(pool.sql), {
     shouldStop,
     onRetry: warn("Registering the worker in Postgres"),
   });
@@ -109,16 +117,27 @@ export async function startIngestWorker(options: IngestWorkerOptions): Promise<I
       }
     };
     try {
-      const outcome = await retryWithBackoff(() =>
-        commitBatch(sql, {
-          topic,
-          partition: batch.partition,
-          nextOffset: (BigInt(lastOffset) + 1n).toString(),
-          highWatermark: batch.highWatermark,
-          events,
-          rejects,
-          timeZone,
-        }), {
+      const outcome = await retryWithBackoff(async () => {
+        const sql = pool.sql;
+        try {
+          return await withTimeout(
+            commitBatch(sql, {
+              topic,
+              partition: batch.partition,
+              nextOffset: (BigInt(lastOffset) + 1n).toString(),
+              highWatermark: batch.highWatermark,
+              events,
+              rejects,
+              timeZone,
+            }),
+            BATCH_TIMEOUT_MS,
+            `Storing a batch of partition ${batch.partition}`,
+          );
+        } catch (error) {
+          if (isConnectionError(error)) pool.replace(sql);
+          throw error;
+        }
+      }, {
         shouldStop: giveUp,
         onRetry: keepAlive(`Storing a batch of partition ${batch.partition}`),
       });
@@ -205,16 +224,16 @@ export async function startIngestWorker(options: IngestWorkerOptions): Promise<I
     }, { shouldStop, onRetry: warn(`Joining group ${groupId}`), initialDelayMs: 500 });
   } catch (error) {
     await producer.disconnect().catch(() => {});
-    await sql.end({ timeout: 5 });
+    await pool.end();
     throw error;
   }
 
   const flushTimer = setInterval(() => {
-    metrics.flush(sql).catch(() => {/* the next flush retries; metrics are best effort */});
+    metrics.flush(pool.sql).catch(() => {/* the next flush retries; metrics are best effort */});
   }, options.metricsIntervalMs ?? 1_000);
   const mergeIntervalMs = options.mergeIntervalMs ?? 60_000;
   const merger = mergeIntervalMs > 0
-    ? startMergeLoop(sql, {
+    ? startMergeLoop(() => pool.sql, {
       intervalMs: mergeIntervalMs,
       onRound: (result: MergeResult) => log(describeMerge(result)),
       onError: (error) => log(`Merge failed (next round retries): ${describeError(error)}`),
@@ -237,8 +256,8 @@ export async function startIngestWorker(options: IngestWorkerOptions): Promise<I
         await consumer?.disconnect().catch((error) => log(`Leaving the group failed: ${error}`));
         await producer.disconnect().catch(() => {});
         await merger?.stop();
-        await metrics.flush(sql, true).catch(() => {});
-        await sql.end({ timeout: 5 });
+        await metrics.flush(pool.sql, true).catch(() => {});
+        await pool.end();
         log(`Worker ${workerId} stopped`);
       })();
       return stopped;

@@ -125,8 +125,12 @@ export function normalizeTime(value: unknown, legacy = false): string | undefine
   }
   const utc = Date.UTC(year, month - 1, day, hour, minute, second, millis);
   // Date.UTC rolls Feb 30 over to March 2: a changed day means the date was impossible.
-  if (new Date(utc).getUTCDate() !== day || year < 1970 || year > 9999) return undefined;
-  return new Date(utc - offsetMinutes * 60_000).toISOString();
+  if (new Date(utc).getUTCDate() !== day) return undefined;
+  // The range applies to the instant: 9999-12-31T23:00-05:00 is in year 10000, which
+  // toISOString writes as "+010000-…" and Postgres would refuse (a poison batch).
+  const instant = new Date(utc - offsetMinutes * 60_000);
+  if (instant.getUTCFullYear() < 1970 || instant.getUTCFullYear() > 9999) return undefined;
+  return instant.toISOString();
 }
 
 function pickEnum<T extends string>(value: unknown, allowed: readonly T[]): T | undefined {

@@ -230,13 +230,15 @@ export class EventProducer {
       }
       const batch = this.#batch;
       try {
-        const producer = await this.#connect();
+        // Connecting counts against the timeout too: kafkajs retries it for long.
         await withTimeout(
-          producer.send({
-            topic: this.topic,
-            acks: -1,
-            messages: batch.map(({ key, value }) => ({ key, value })),
-          }),
+          this.#connect().then((producer) =>
+            producer.send({
+              topic: this.topic,
+              acks: -1,
+              messages: batch.map(({ key, value }) => ({ key, value })),
+            })
+          ),
           this.#options.sendTimeoutMs,
         );
         this.#batch = undefined;

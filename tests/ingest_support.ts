@@ -117,13 +117,13 @@ export async function waitFor<T>(
   timeoutMs: number,
   what = "condition",
   intervalMs = 100,
-): Promise<T> {
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
     try {
       const value = await check();
-      if (value) return value;
+      if (value) return value as NonNullable<T>;
     } catch (error) {
       last = error;
     }

@@ -63,7 +63,10 @@ export class ReplaceablePool {
   }
 }
 
-/** Rejects with a TRANSACTION_TIMEOUT error when `promise` takes longer than `ms`. */
+/**
+ * Rejects with an error (code `TRANSACTION_TIMEOUT`, which {@linkcode isConnectionError}
+ * counts) when `promise` takes longer than `ms`.
+ */
 export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {

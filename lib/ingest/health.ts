@@ -1,0 +1,95 @@
+/**
+ * What /healthz reports about ingestion: running workers and their rate, time since
+ * an event was last stored, consumer lag per partition, and rejects by kind. Read
+ * from the workers' bookkeeping (migration 003) and from Kafka.
+ *
+ * @module
+ */
+import type { Queryable } from "../db.ts";
+import { consumerLag, type PartitionLag } from "./lag.ts";
+import { withTimeout } from "./pool.ts";
+
+/** A worker that reported within the last {@linkcode LIVE_WORKER_SECONDS}. */
+export interface LiveWorker {
+  workerId: string;
+  hostname: string;
+  pid: number;
+  eventsPerSecond: number;
+  eventsTotal: number;
+  rejectedTotal: number;
+}
+
+/** The ingest section of /healthz. */
+export interface IngestHealth {
+  /** Workers of the topic that reported recently. */
+  workers: LiveWorker[];
+  /** Events stored per second, summed over the live workers. */
+  eventsPerSecond: number;
+  /** Seconds since any worker last stored an event (null: never). */
+  lastEventAgeSeconds: number | null;
+  /** Newest `event_time` the workers stored. */
+  newestEventTime: string | null;
+  /** Lag per partition from Kafka (null when Kafka did not answer in time). */
+  lag: { total: number; partitions: PartitionLag[] } | null;
+  /** Rejected messages of the topic, by kind ("unknown product", "not JSON", …). */
+  rejects: { total: number; byKind: Record<string, number> };
+}
+
+/** A worker counts as running when it reported this recently (it reports every second). */
+export const LIVE_WORKER_SECONDS = 10;
+
+/** Options for {@linkcode loadIngestHealth}. */
+export interface IngestHealthOptions {
+  topic: string;
+  brokers: string[];
+  /** Default `<topic>-ingest`. */
+  groupId?: string;
+  /** How long to wait for Kafka's offsets; default 2 s. */
+  kafkaTimeoutMs?: number;
+}
+
+/** Reads the ingest health of `options.topic`. */
+export async function loadIngestHealth(
+  sql: Queryable,
+  options: IngestHealthOptions,
+): Promise<IngestHealth> {
+  const { topic } = options;
+  const groupId = options.groupId ?? `${topic}-ingest`;
+  const [workers, [summary], rejects, lag] = await Promise.all([
+    sql`
+      select worker_id, hostname, pid, events_per_second, events_total, rejected_total
+      from ingest_workers
+      where topic = ${topic} and stopped_at is null
+        and heartbeat_at > now() - make_interval(secs => ${LIVE_WORKER_SECONDS})
+      order by started_at`,
+    sql`
+      select extract(epoch from now() - max(last_stored_at))::float8 as age,
+        max(newest_event_time) as newest
+      from ingest_workers where topic = ${topic}`,
+    sql`select kind, count(*)::int8 as n from rejected_events where topic = ${topic}
+      group by kind order by 2 desc`,
+    withTimeout(
+      consumerLag(options.brokers, topic, groupId),
+      options.kafkaTimeoutMs ?? 2_000,
+      "Reading consumer lag from Kafka",
+    ).catch(() => null),
+  ]);
+  const live = workers.map((w) => ({
+    workerId: w.worker_id as string,
+    hostname: w.hostname as string,
+    pid: w.pid as number,
+    eventsPerSecond: w.events_per_second as number,
+    eventsTotal: w.events_total as number,
+    rejectedTotal: w.rejected_total as number,
+  }));
+  const byKind: Record<string, number> = {};
+  for (const row of rejects) byKind[row.kind as string] = row.n as number;
+  return {
+    workers: live,
+    eventsPerSecond: Math.round(live.reduce((sum, w) => sum + w.eventsPerSecond, 0) * 10) / 10,
+    lastEventAgeSeconds: summary?.age == null ? null : Math.round(summary.age * 10) / 10,
+    newestEventTime: summary?.newest ? (summary.newest as Date).toISOString() : null,
+    lag: lag ? { total: lag.reduce((sum, p) => sum + p.lag, 0), partitions: lag } : null,
+    rejects: { total: Object.values(byKind).reduce((a, b) => a + b, 0), byKind },
+  };
+}

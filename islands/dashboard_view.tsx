@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { Component, type VNode } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { LiveMessage } from "../lib/live_hub.ts";
 import {
@@ -36,7 +37,10 @@ export interface DashboardViewProps {
   initial: Summary;
 }
 
+/** Counters redraw at most this often… */
 const MIN_REDRAW_MS = 200;
+/** …and the charts, tables and ticker at most this often (50 open tabs share the CPU). */
+const CHART_REDRAW_MS = 1000;
 const RATE_WINDOW_MS = 10_000;
 const TICKER_SIZE = 8;
 
@@ -49,10 +53,22 @@ const RANGE_TITLES: Record<string, string> = {
   custom: "the selected days",
 };
 
+/** Renders its child again only when `version` changes (the charts' slower clock). */
+class Throttled extends Component<{ version: number; children: () => VNode }> {
+  override shouldComponentUpdate(next: { version: number }) {
+    return next.version !== this.props.version;
+  }
+  render() {
+    return this.props.children();
+  }
+}
+
 /** The whole live dashboard. */
 export default function DashboardView({ initial }: DashboardViewProps) {
   const current = useRef<Summary>(initial);
-  const [version, setVersion] = useState(0);
+  // Bumped to redraw the counters; its value is not read.
+  const [, setVersion] = useState(0);
+  const [chartVersion, setChartVersion] = useState(0);
   const [connection, setConnection] = useState<"live" | "connecting" | "offline">("connecting");
   const [now, setNow] = useState(() => Date.parse(initial.generatedAt));
   const [liveRate, setLiveRate] = useState<number | null>(null);
@@ -62,19 +78,34 @@ export default function DashboardView({ initial }: DashboardViewProps) {
     buffered: [] as Update[],
     lastRender: 0,
     timer: undefined as ReturnType<typeof setTimeout> | undefined,
+    lastChart: 0,
+    chartTimer: undefined as ReturnType<typeof setTimeout> | undefined,
+    forceCharts: false,
     arrivals: [] as [number, number][],
     connectedAt: 0,
     loadSeq: 0,
   });
 
-  const scheduleRender = () => {
+  /** Redraws soon: counters within 200 ms, charts within a second (`force`: at once). */
+  const scheduleRender = (force = false) => {
     const s = sync.current;
+    s.forceCharts ||= force;
     if (s.timer !== undefined) return;
-    const wait = Math.max(0, s.lastRender + MIN_REDRAW_MS - Date.now());
+    const wait = s.forceCharts ? 0 : Math.max(0, s.lastRender + MIN_REDRAW_MS - Date.now());
     s.timer = setTimeout(() => {
+      const now = Date.now();
       s.timer = undefined;
-      s.lastRender = Date.now();
+      s.lastRender = now;
       setVersion((v) => v + 1);
+      const bumpCharts = () => {
+        clearTimeout(s.chartTimer);
+        s.chartTimer = undefined;
+        s.forceCharts = false;
+        s.lastChart = Date.now();
+        setChartVersion((v) => v + 1);
+      };
+      if (s.forceCharts || now - s.lastChart >= CHART_REDRAW_MS) bumpCharts();
+      else s.chartTimer ??= setTimeout(bumpCharts, s.lastChart + CHART_REDRAW_MS - now);
     }, wait);
   };
 
@@ -116,7 +147,7 @@ export default function DashboardView({ initial }: DashboardViewProps) {
       if (mine === s.loadSeq) {
         s.buffering = false;
         s.buffered = [];
-        scheduleRender();
+        scheduleRender(true);
       }
     }
   };
@@ -125,7 +156,7 @@ export default function DashboardView({ initial }: DashboardViewProps) {
     history.pushState(null, "", `/dashboard?${summarySearch(query)}`);
     current.current = { ...current.current, query };
     // Show the choice at once (controls build their links from the current query).
-    setVersion((v) => v + 1);
+    scheduleRender(true);
     load(query);
   };
 
@@ -188,12 +219,13 @@ export default function DashboardView({ initial }: DashboardViewProps) {
       clearInterval(tick);
       removeEventListener("popstate", onPop);
       clearTimeout(s.timer);
+      clearTimeout(s.chartTimer);
     };
   }, []);
 
   const summary = current.current;
   return (
-    <div class="dash" data-version={version}>
+    <div class="dash">
       <header class="dash-head">
         <div>
           <h1>Ad funnel</h1>
@@ -213,46 +245,54 @@ export default function DashboardView({ initial }: DashboardViewProps) {
             : "Offline, retrying"}
         </span>
       </header>
-      <Filters summary={summary} onNavigate={navigate} />
+      <Throttled version={chartVersion}>
+        {() => <Filters summary={summary} onNavigate={navigate} />}
+      </Throttled>
       {error ? <p class="error" role="alert">{error}</p> : null}
       <KpiStrip summary={summary} liveRate={liveRate} now={now} />
-      <div class="grid two">
-        <section class="card">
-          <h2>Today by category</h2>
-          <CategoryLegend products={summary.query.products} />
-          <CategoryBars counts={summary.today.counts} products={summary.query.products} />
-        </section>
-        <section class="card">
-          <h2>
-            Orders over time{" "}
-            <span class="muted">
-              per {summary.granularity}, {RANGE_TITLES[summary.query.range]}
-            </span>
-          </h2>
-          <OrdersChart summary={summary} version={version} />
-        </section>
-      </div>
-      <div class="grid three">
-        <section class="card wide">
-          <h2>
-            Funnel{" "}
-            <span class="muted">
-              {summary.previousRange
-                ? `vs ${summary.previousRange.from} – ${summary.previousRange.to}`
-                : "(no previous period for all data)"}
-            </span>
-          </h2>
-          <FunnelTable summary={summary} />
-        </section>
-        <section class="card">
-          <h2>Desktop vs mobile</h2>
-          <DeviceShare devices={summary.devices} />
-        </section>
-        <section class="card">
-          <h2>Newest events</h2>
-          <Ticker events={summary.ticker} timeZone={summary.timeZone} />
-        </section>
-      </div>
+      <Throttled version={chartVersion}>
+        {() => (
+          <>
+            <div class="grid two">
+              <section class="card">
+                <h2>Today by category</h2>
+                <CategoryLegend products={summary.query.products} />
+                <CategoryBars counts={summary.today.counts} products={summary.query.products} />
+              </section>
+              <section class="card">
+                <h2>
+                  Orders over time{" "}
+                  <span class="muted">
+                    per {summary.granularity}, {RANGE_TITLES[summary.query.range]}
+                  </span>
+                </h2>
+                <OrdersChart summary={summary} version={chartVersion} />
+              </section>
+            </div>
+            <div class="grid three">
+              <section class="card wide">
+                <h2>
+                  Funnel{" "}
+                  <span class="muted">
+                    {summary.previousRange
+                      ? `vs ${summary.previousRange.from} – ${summary.previousRange.to}`
+                      : "(no previous period for all data)"}
+                  </span>
+                </h2>
+                <FunnelTable summary={summary} />
+              </section>
+              <section class="card">
+                <h2>Desktop vs mobile</h2>
+                <DeviceShare devices={summary.devices} />
+              </section>
+              <section class="card">
+                <h2>Newest events</h2>
+                <Ticker events={summary.ticker} timeZone={summary.timeZone} />
+              </section>
+            </div>
+          </>
+        )}
+      </Throttled>
     </div>
   );
 }

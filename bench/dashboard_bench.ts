@@ -1,0 +1,351 @@
+/**
+ * `deno task bench:dashboard [--summary-db URL] [--runs 60] [--scan-runs 3]
+ * [--pages 50] [--rate 1000] [--seconds 20] [--skip-summary] [--skip-latency]`
+ *
+ * 1. `/api/summary?range=all` over a loaded dataset (default database
+ *    `ecommerce_full`): p50/p95 of the HTTP request against a web server started in
+ *    this process, and in the same run the same numbers (totals per category × device
+ *    × type, orders per day and category, data range) computed by scanning `events`,
+ *    the original project's way. Checks both give the same numbers; prints the ratio.
+ * 2. Click → screen: a fresh database and topic, the ingest worker and the web server
+ *    as separate processes (`deno task worker`, `deno task web`), `--pages` dashboards
+ *    open in one headless Chromium, events produced to Kafka at `--rate`/s for
+ *    `--seconds`. Every 500 ms one of them is a marker order; each page records when
+ *    its kpi-orders changes (MutationObserver, wall clock), so each marker gives one
+ *    latency per page: produced (before `send`) → the KPI on screen shows it.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { chromium } from "playwright-core";
+import { connect, dropDatabase, ensureDatabase, type Sql, withDatabase } from "../lib/db.ts";
+import { migrate } from "../lib/migrate.ts";
+import { createKafka, deleteTopics, dlqTopic, ensureTopics } from "../lib/kafka.ts";
+import { loadConfig } from "../lib/config.ts";
+import { type EcommerceEvent, encodeEvent, newId, PRODUCTS, SITE_VERSIONS } from "../lib/event.ts";
+import { freePort, waitFor } from "../lib/services/net.ts";
+import { startWebServer } from "../main.ts";
+import type { Summary } from "../lib/summary.ts";
+import { CHROMIUM_PATH } from "../tests/support/browser.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    "summary-db": { type: "string" },
+    runs: { type: "string", default: "60" },
+    "scan-runs": { type: "string", default: "3" },
+    pages: { type: "string", default: "50" },
+    rate: { type: "string", default: "1000" },
+    seconds: { type: "string", default: "20" },
+    brokers: { type: "string" },
+    "skip-summary": { type: "boolean", default: false },
+    "skip-latency": { type: "boolean", default: false },
+  },
+});
+
+const BASE_URL = Deno.env.get("DATABASE_URL") ?? "postgres://root@127.0.0.1:5432/ecommerce";
+const BROKERS = (values.brokers ?? Deno.env.get("KAFKA_BROKERS") ?? "127.0.0.1:9092").split(",");
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+function fmt(ms: number): string {
+  return ms >= 100 ? `${ms.toFixed(0)} ms` : `${ms.toFixed(1)} ms`;
+}
+
+// ---------------------------------------------------------------------------------
+// 1. /api/summary (rollups) vs scanning events
+
+async function scanSummary(sql: Sql, timeZone: string) {
+  // The original dashboard's approach: aggregate the raw table on every refresh.
+  const [totals, daily, bounds] = await Promise.all([
+    sql`select product, site_version, title, count(*)::int8 as n from events group by 1, 2, 3`,
+    sql`select (event_time at time zone ${timeZone})::date::text as day, product,
+          count(*)::int8 as n
+        from events where title = 'order' group by 1, 2`,
+    sql`select min((event_time at time zone ${timeZone})::date)::text as first,
+          max((event_time at time zone ${timeZone})::date)::text as last from events`,
+  ]);
+  return { totals, daily, bounds: bounds[0] };
+}
+
+async function benchSummary() {
+  const url = values["summary-db"] ?? withDatabase(BASE_URL, "ecommerce_full");
+  const sql = connect(url, { max: 4, applicationName: "bench-dashboard" });
+  const [{ rows }] = await sql`select count(*)::int8 as rows from events`;
+  const [{ rollupRows }] = await sql`select count(*)::int8 as "rollupRows" from rollup_daily`;
+  console.log(`\n## /api/summary?range=all vs scanning events`);
+  console.log(
+    `database: ${
+      new URL(url).pathname.slice(1)
+    }, events: ${rows}, rollup_daily rows: ${rollupRows}`,
+  );
+  const config = { ...loadConfig({}), port: 0, kafkaTopic: "bench_dashboard_summary" };
+  const web = await startWebServer({ config, databaseUrl: url, kafkaBrokers: BROKERS });
+  try {
+    const runs = Number(values.runs);
+    const fetchSummary = async () => {
+      const response = await fetch(`${web.url}/api/summary?range=all`);
+      if (!response.ok) throw new Error(`Summary failed: ${response.status}`);
+      return await response.json() as Summary;
+    };
+    for (let i = 0; i < 5; i++) await fetchSummary(); // warm-up (plans, caches)
+    const times: number[] = [];
+    let summary!: Summary;
+    for (let i = 0; i < runs; i++) {
+      const start = performance.now();
+      summary = await fetchSummary();
+      times.push(performance.now() - start);
+    }
+    times.sort((a, b) => a - b);
+
+    const scanTimes: number[] = [];
+    let scan!: Awaited<ReturnType<typeof scanSummary>>;
+    for (let i = 0; i < Number(values["scan-runs"]); i++) {
+      const start = performance.now();
+      scan = await scanSummary(sql, config.analyticsTz);
+      scanTimes.push(performance.now() - start);
+    }
+    scanTimes.sort((a, b) => a - b);
+
+    // Same numbers? Totals per key, and orders per day per category.
+    const fromScan = new Map<string, number>();
+    for (const row of scan.totals) {
+      const key = `${row.product}/${row.title}`;
+      fromScan.set(key, (fromScan.get(key) ?? 0) + (row.n as number));
+    }
+    let equal = true;
+    for (const product of PRODUCTS) {
+      for (const title of ["banner_show", "banner_click", "order"] as const) {
+        if ((fromScan.get(`${product}/${title}`) ?? 0) !== summary.totals[product][title]) {
+          equal = false;
+        }
+      }
+    }
+    const scanOrders = scan.daily.reduce((sum, row) => sum + (row.n as number), 0);
+    const summaryOrders = PRODUCTS.reduce(
+      (sum, p) => sum + summary.series.orders[p].reduce((a, b) => a + b, 0),
+      0,
+    );
+    equal &&= scanOrders === summaryOrders && scan.bounds.first === summary.range.from &&
+      scan.bounds.last === summary.range.to;
+
+    const p50 = percentile(times, 50);
+    const p95 = percentile(times, 95);
+    const scan50 = percentile(scanTimes, 50);
+    console.log(`| method | runs | p50 | p95 |`);
+    console.log(`|---|---:|---:|---:|`);
+    console.log(
+      `| GET /api/summary?range=all (rollups, HTTP + JSON) | ${runs} | ${fmt(p50)} | ${fmt(p95)} |`,
+    );
+    console.log(
+      `| scan of events (3 GROUP BYs over the raw table) | ${scanTimes.length} | ${fmt(scan50)} | ${
+        fmt(percentile(scanTimes, 95))
+      } |`,
+    );
+    console.log(`same numbers: ${equal ? "yes" : "NO"}`);
+    console.log(
+      `ratio (scan p50 / summary p50): ${(scan50 / p50).toFixed(0)}×; scan p50 / summary p95: ${
+        (scan50 / p95).toFixed(0)
+      }×`,
+    );
+    console.log(
+      `targets: p95 < 50 ms: ${p95 < 50 ? "met" : "MISSED"}; ≥ 100× faster: ${
+        scan50 / p50 >= 100 ? "met" : "MISSED"
+      }`,
+    );
+  } finally {
+    await web.close();
+    await sql.end({ timeout: 5 });
+  }
+}
+
+// ---------------------------------------------------------------------------------
+// 2. Click → screen latency
+
+function spawnTask(script: string, env: Record<string, string>) {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", script],
+    cwd: new URL("../", import.meta.url).pathname,
+    env,
+    stdin: "null",
+    stdout: "null",
+    stderr: "inherit",
+  }).spawn();
+}
+
+async function benchLatency() {
+  const pages = Number(values.pages);
+  const rate = Number(values.rate);
+  const seconds = Number(values.seconds);
+  const suffix = crypto.randomUUID().slice(0, 8);
+  const dbUrl = withDatabase(BASE_URL, `bench_dashboard_${suffix}`);
+  const topic = `bench_dashboard_${suffix}`;
+  await ensureDatabase(dbUrl);
+  {
+    const sql = connect(dbUrl, { max: 1 });
+    await migrate(sql);
+    await sql.end();
+  }
+  await ensureTopics(BROKERS, topic);
+  const port = freePort();
+  const env = {
+    DATABASE_URL: dbUrl,
+    KAFKA_BROKERS: BROKERS.join(","),
+    KAFKA_TOPIC: topic,
+    PORT: String(port),
+  };
+  console.log(`\n## Click → screen: produced → kpi-orders changed`);
+  console.log(
+    `${pages} dashboards in one headless Chromium, ${rate} events/s for ${seconds} s, a marker order every 500 ms`,
+  );
+  const worker = spawnTask("workers/ingest.ts", env);
+  const web = spawnTask("main.ts", env);
+  const producer = createKafka(BROKERS, { clientId: "bench-dashboard" }).producer();
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-timer-throttling",
+      "--disable-renderer-backgrounding",
+      "--disable-backgrounding-occluded-windows",
+    ],
+  });
+  const hardStop = setTimeout(() => {
+    console.error("Benchmark bound (180 s) reached: stopping");
+    Deno.exit(2);
+  }, 180_000);
+  try {
+    await waitFor("the web server", async () => {
+      try {
+        const r = await fetch(`http://127.0.0.1:${port}/healthz`);
+        await r.body?.cancel();
+        return r.status < 500;
+      } catch {
+        return false;
+      }
+    }, { timeoutMs: 60_000, intervalMs: 250 });
+    await producer.connect();
+    const send = (events: EcommerceEvent[]) =>
+      producer.send({
+        topic,
+        messages: events.map((e) => ({ key: e.user_id, value: encodeEvent(e) })),
+      });
+    const event = (i: number, title: EcommerceEvent["title"]): EcommerceEvent => ({
+      order_id: newId(),
+      user_id: newId(),
+      page_id: newId(),
+      product: PRODUCTS[i % PRODUCTS.length],
+      site_version: SITE_VERSIONS[i % 2],
+      time: new Date().toISOString(),
+      title,
+      target: title === "order" ? 1 : 0,
+    });
+    // The worker must have joined its group before timing starts.
+    await send([event(0, "order")]);
+    const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+    const opened = [];
+    for (let i = 0; i < pages; i++) {
+      const page = await context.newPage();
+      await page.goto(`http://127.0.0.1:${port}/dashboard`);
+      opened.push(page);
+    }
+    for (const page of opened) {
+      await page.waitForSelector('[data-testid="live-status"][data-state="live"]', {
+        timeout: 60_000,
+      });
+      await page.waitForFunction(
+        () => document.querySelector('[data-testid="kpi-orders"]')?.textContent === "1",
+        undefined,
+        { timeout: 30_000 },
+      );
+      await page.evaluate(() => {
+        const w = globalThis as unknown as { __changes: [number, number][] };
+        w.__changes = [];
+        const target = document.querySelector('[data-testid="kpi-orders"]')!;
+        new MutationObserver(() => {
+          w.__changes.push([Date.now(), Number(target.textContent)]);
+        }).observe(target, { subtree: true, childList: true, characterData: true });
+      });
+    }
+    console.log(`${pages} pages live; producing…`);
+
+    const markers: number[] = []; // produce time of the marker that makes kpi-orders = 2 + k
+    let produced = 0;
+    let failures = 0;
+    const started = Date.now();
+    let nextMarker = started + 500;
+    // Paced by the clock: each 10 ms tick sends what is due so far at `rate`/s.
+    while (Date.now() - started < seconds * 1000) {
+      const now = Date.now();
+      const due = Math.floor((rate * (now - started)) / 1000) - produced;
+      const batch: EcommerceEvent[] = [];
+      for (let i = 0; i < due; i++) {
+        batch.push(event(produced + i, (produced + i) % 10 === 0 ? "banner_click" : "banner_show"));
+      }
+      if (now >= nextMarker) {
+        // The marker goes in its own send; its clock starts before the send.
+        markers.push(Date.now());
+        send([event(markers.length, "order")]).catch(() => failures++);
+        batch.pop();
+        nextMarker += 500;
+      }
+      produced += due;
+      if (batch.length > 0) send(batch).catch(() => failures++);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const elapsed = (Date.now() - started) / 1000;
+    await new Promise((resolve) => setTimeout(resolve, 3000)); // let the last markers land
+    const latencies: number[] = [];
+    let missing = 0;
+    for (const page of opened) {
+      const changes = await page.evaluate(() =>
+        (globalThis as unknown as { __changes: [number, number][] }).__changes
+      );
+      markers.forEach((producedAt, k) => {
+        const seen = changes.find(([, value]) => value >= 2 + k);
+        if (seen) latencies.push(seen[0] - producedAt);
+        else missing++;
+      });
+    }
+    latencies.sort((a, b) => a - b);
+    console.log(
+      `produced ${produced} events in ${elapsed.toFixed(1)} s (${
+        (produced / elapsed).toFixed(0)
+      }/s), send failures: ${failures}`,
+    );
+    console.log(`| measure | samples | p50 | p90 | p99 | max |`);
+    console.log(`|---|---:|---:|---:|---:|---:|`);
+    console.log(
+      `| produced → kpi-orders changed | ${latencies.length} | ${
+        fmt(percentile(latencies, 50))
+      } | ${fmt(percentile(latencies, 90))} | ${fmt(percentile(latencies, 99))} | ${
+        fmt(latencies.at(-1) ?? NaN)
+      } |`,
+    );
+    console.log(`markers: ${markers.length}, pages: ${pages}, samples missing: ${missing}`);
+    console.log(
+      `target p99 < 1 s: ${percentile(latencies, 99) < 1000 && missing === 0 ? "met" : "MISSED"}`,
+    );
+    await context.close();
+  } finally {
+    clearTimeout(hardStop);
+    await browser.close();
+    await producer.disconnect().catch(() => {});
+    for (const child of [web, worker]) {
+      try {
+        child.kill("SIGTERM");
+      } catch { /* already gone */ }
+      await child.status;
+    }
+    await deleteTopics(BROKERS, [topic, dlqTopic(topic)]).catch(() => {});
+    await dropDatabase(dbUrl);
+  }
+}
+
+if (!values["skip-summary"]) await benchSummary();
+if (!values["skip-latency"]) await benchLatency();

@@ -1,0 +1,486 @@
+/**
+ * `deno task bench:ingest [--events N] [--naive-events N] [--latency-seconds S]`
+ *
+ * The ingest worker against the real broker and Postgres on this machine:
+ * 1. pre-produces N events (default 1,000,000) to a fresh 6-partition topic;
+ * 2. Kafka's own ConsumerPerformance on that topic: consume only, the ceiling;
+ * 3. consume-and-parse only, kafkajs vs @platformatic/kafka (the client's own cost);
+ * 4. the worker (`deno run -A workers/ingest.ts`, a subprocess, so its RSS is its own):
+ *    topic → committed events and rollups, sustained events/s and peak RSS;
+ * 5. the same pipeline (same batch transaction) on @platformatic/kafka, end to end;
+ * 6. a naive consumer inserting and committing one event at a time (the original
+ *    project's approach) on a smaller topic;
+ * 7. latency at a steady 1,000 events/s: produce → NOTIFY, p50/p99.
+ * Every database and topic it creates is dropped at the end.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { Buffer } from "node:buffer";
+import {
+  Consumer as PlatformaticConsumer,
+  type Message as PlatformaticMessage,
+} from "@platformatic/kafka";
+import { connect, dropDatabase, ensureDatabase, type Sql, withDatabase } from "../lib/db.ts";
+import { migrate } from "../lib/migrate.ts";
+import { createKafka, deleteTopics, dlqTopic, ensureTopics } from "../lib/kafka.ts";
+import { ensureServices } from "../lib/services/mod.ts";
+import { encodeEvent, newId, parseEventMessage } from "../lib/event.ts";
+import { storeEvents } from "../lib/store.ts";
+import { commitBatch, type RawMessage, splitBatch } from "../lib/ingest/batch.ts";
+import { checkInvariant } from "../lib/ingest/invariant.ts";
+import { decodeLiveUpdate, liveChannel } from "../lib/live_update.ts";
+import { randomEvent } from "../tests/ingest_support.ts";
+
+const { values: args } = parseArgs({
+  args: Deno.args,
+  options: {
+    events: { type: "string", default: "1000000" },
+    "naive-events": { type: "string", default: "5000" },
+    "latency-seconds": { type: "string", default: "20" },
+    "latency-rate": { type: "string", default: "1000" },
+    skip: { type: "string", multiple: true, default: [] },
+  },
+});
+const EVENTS = Number(args.events);
+const NAIVE_EVENTS = Number(args["naive-events"]);
+const LATENCY_SECONDS = Number(args["latency-seconds"]);
+const LATENCY_RATE = Number(args["latency-rate"]);
+const skip = new Set(args.skip);
+
+const services = await ensureServices({
+  databaseUrl: Deno.env.get("DATABASE_URL"),
+  kafkaBrokers: Deno.env.get("KAFKA_BROKERS")?.split(","),
+});
+const BROKERS = services.kafkaBrokers;
+const cleanups: (() => Promise<void>)[] = [];
+const results: { name: string; value: string; note?: string }[] = [];
+
+function log(line: string) {
+  console.error(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
+}
+
+function record(name: string, value: string, note?: string) {
+  results.push({ name, value, note });
+  log(`${name}: ${value}${note ? ` (${note})` : ""}`);
+}
+
+const rate = (count: number, ms: number) => Math.round(count / (ms / 1000));
+const fmt = (n: number) => n.toLocaleString("en-US");
+
+async function freshDatabase(prefix: string): Promise<{ url: string; sql: Sql }> {
+  const url = withDatabase(services.databaseUrl, `bench_${prefix}_${newId().slice(0, 8)}`);
+  await ensureDatabase(url);
+  const sql = connect(url, { max: 4, applicationName: "ecommerce-bench" });
+  await migrate(sql);
+  cleanups.push(async () => {
+    await sql.end({ timeout: 5 });
+    await dropDatabase(url);
+  });
+  return { url, sql };
+}
+
+async function freshTopic(prefix: string): Promise<string> {
+  const topic = `bench_${prefix}_${newId().slice(0, 8)}`;
+  await ensureTopics(BROKERS, topic);
+  cleanups.push(() => deleteTopics(BROKERS, [topic, dlqTopic(topic)]).catch(() => {}));
+  return topic;
+}
+
+/** Produces `count` random events (key = user_id), in batches of 10,000. */
+async function produceEvents(topic: string, count: number): Promise<void> {
+  const producer = createKafka(BROKERS, { clientId: "bench-producer" }).producer();
+  await producer.connect();
+  try {
+    const inFlight: Promise<unknown>[] = [];
+    for (let i = 0; i < count; i += 10_000) {
+      const messages = Array.from({ length: Math.min(10_000, count - i) }, () => {
+        const event = randomEvent(7 * 24 * 60);
+        return { key: event.user_id, value: encodeEvent(event) };
+      });
+      inFlight.push(producer.send({ topic, acks: 1, messages }));
+      if (inFlight.length >= 4) await inFlight.shift();
+    }
+    await Promise.all(inFlight);
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+async function storedOffsets(sql: Sql): Promise<number> {
+  const [row] = await sql`select coalesce(sum(next_offset), 0)::int8 as n from ingest_offsets`;
+  return row.n;
+}
+
+/** Polls until `done()` and returns the times at which `progress()` crossed 10% and 90%. */
+async function track(progress: () => Promise<number>, total: number, timeoutMs: number) {
+  const started = performance.now();
+  let t10 = 0, t90 = 0, tEnd = 0;
+  let stored10 = 0, stored90 = 0;
+  while (performance.now() - started < timeoutMs) {
+    const stored = await progress();
+    const now = performance.now();
+    if (!t10 && stored >= total * 0.1) [t10, stored10] = [now, stored];
+    if (!t90 && stored >= total * 0.9) [t90, stored90] = [now, stored];
+    if (stored >= total) {
+      tEnd = now;
+      break;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  if (!tEnd) throw new Error(`Not done after ${timeoutMs} ms`);
+  return {
+    totalMs: tEnd - started,
+    sustained: rate(stored90 - stored10, t90 - t10),
+    overall: rate(total, tEnd - started),
+  };
+}
+
+function peakRssMb(pid: number): number | undefined {
+  try {
+    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+    const hwm = /VmHWM:\s+(\d+) kB/.exec(status);
+    return hwm ? Math.round(Number(hwm[1]) / 1024) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+
+async function consumerPerformance(topic: string): Promise<void> {
+  const output = await new Deno.Command("java", {
+    args: [
+      "-Xmx512m",
+      "-cp",
+      new URL("../.cache/kafka/lib/*", import.meta.url).pathname,
+      "org.apache.kafka.tools.ConsumerPerformance",
+      "--bootstrap-server",
+      BROKERS[0],
+      "--topic",
+      topic,
+      "--num-records",
+      String(EVENTS),
+      "--timeout",
+      "60000",
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(output.stdout);
+  const lines = text.trim().split("\n").filter((line) => line.includes(","));
+  const header = lines.find((line) => line.includes("nMsg.sec"));
+  const data = lines.at(-1);
+  if (!header || !data || data === header) {
+    throw new Error(
+      `ConsumerPerformance printed no result: ${text}${new TextDecoder().decode(output.stderr)}`,
+    );
+  }
+  const fields = Object.fromEntries(
+    header.split(",").map((name, i) => [name.trim(), data.split(",")[i]?.trim()]),
+  );
+  record(
+    "Kafka ConsumerPerformance (consume only, the ceiling)",
+    `${fmt(Math.round(Number(fields["nMsg.sec"])))} msg/s`,
+    `fetch-only ${fmt(Math.round(Number(fields["fetch.nMsg.sec"])))} msg/s, ` +
+      `${fields["MB.sec"]} MB/s`,
+  );
+}
+
+async function kafkajsParseOnly(topic: string): Promise<number> {
+  const consumer = createKafka(BROKERS, { clientId: "bench-kafkajs" }).consumer({
+    groupId: `bench-parse-${newId().slice(0, 8)}`,
+    maxWaitTimeInMs: 100,
+  });
+  let seen = 0;
+  let valid = 0;
+  let startedAt = 0;
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const done = new Promise<number>((resolve) => {
+    consumer.run({
+      eachBatch: async ({ batch }) => {
+        startedAt ||= performance.now();
+        valid += splitBatch(batch.messages as RawMessage[]).events.length;
+        seen += batch.messages.length;
+        if (seen >= EVENTS) resolve(performance.now() - startedAt);
+        await Promise.resolve();
+      },
+    });
+  });
+  const ms = await done;
+  await consumer.disconnect();
+  if (valid !== EVENTS) throw new Error(`kafkajs parsed ${valid} of ${EVENTS}`);
+  return rate(EVENTS, ms);
+}
+
+function platformaticConsumer(groupId: string) {
+  return new PlatformaticConsumer({
+    clientId: "bench-platformatic",
+    bootstrapBrokers: BROKERS,
+    groupId,
+    sessionTimeout: 10_000,
+    heartbeatInterval: 1_000,
+    maxWaitTime: 100,
+  });
+}
+
+function toRaw(message: PlatformaticMessage): RawMessage {
+  return { offset: message.offset.toString(), key: message.key, value: message.value };
+}
+
+async function platformaticParseOnly(topic: string): Promise<number> {
+  const consumer = platformaticConsumer(`bench-parse-${newId().slice(0, 8)}`);
+  const stream = await consumer.consume({ topics: [topic], mode: "earliest", autocommit: false });
+  let seen = 0;
+  let valid = 0;
+  let startedAt = 0;
+  for await (const message of stream) {
+    startedAt ||= performance.now();
+    if (parseEventMessage(message.value).ok) valid++;
+    if (++seen >= EVENTS) break;
+  }
+  const ms = performance.now() - startedAt;
+  await stream.close();
+  await consumer.close(true);
+  if (valid !== EVENTS) throw new Error(`@platformatic/kafka parsed ${valid} of ${EVENTS}`);
+  return rate(EVENTS, ms);
+}
+
+/** The worker's pipeline (same commitBatch) on @platformatic/kafka, for comparison. */
+async function platformaticEndToEnd(topic: string): Promise<number> {
+  const db = await freshDatabase("platformatic");
+  const consumer = platformaticConsumer(`${topic}-platformatic`);
+  const stream = await consumer.consume({ topics: [topic], mode: "earliest", autocommit: false });
+  let pending: PlatformaticMessage[] = [];
+  let stored = 0;
+  const started = performance.now();
+  const flush = async () => {
+    const byPartition = new Map<number, PlatformaticMessage[]>();
+    for (const message of pending) {
+      const list = byPartition.get(message.partition) ?? [];
+      list.push(message);
+      byPartition.set(message.partition, list);
+    }
+    pending = [];
+    await Promise.all([...byPartition].map(async ([partition, messages]) => {
+      const { events, rejects } = splitBatch(messages.map(toRaw));
+      const last = messages[messages.length - 1];
+      await commitBatch(db.sql, {
+        topic,
+        partition,
+        nextOffset: (last.offset + 1n).toString(),
+        events,
+        rejects,
+        timeZone: "UTC",
+      });
+      await consumer.commit({
+        offsets: [{ topic, partition, offset: last.offset + 1n, leaderEpoch: last.leaderEpoch }],
+      });
+      stored += messages.length;
+    }));
+  };
+  for await (const message of stream) {
+    pending.push(message);
+    if (pending.length >= 6 * 4_000 || stream.readableLength === 0) await flush();
+    if (stored >= EVENTS) break;
+  }
+  if (pending.length) await flush();
+  const ms = performance.now() - started;
+  await stream.close();
+  await consumer.close(true);
+  const report = await checkInvariant(db.sql);
+  if (report.violations.length || report.events !== EVENTS) {
+    throw new Error(`@platformatic/kafka pipeline broke the invariant: ${report.events} events`);
+  }
+  return rate(EVENTS, ms);
+}
+
+async function workerRun(topic: string): Promise<{ sustained: number; overall: number }> {
+  const db = await freshDatabase("worker");
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("../workers/ingest.ts", import.meta.url).pathname],
+    env: { DATABASE_URL: db.url, KAFKA_BROKERS: BROKERS.join(","), KAFKA_TOPIC: topic },
+    stdout: "null",
+    stderr: "inherit",
+  }).spawn();
+  let peak = 0;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, peakRssMb(child.pid) ?? 0);
+  }, 200);
+  try {
+    const result = await track(() => storedOffsets(db.sql), EVENTS, 600_000);
+    peak = Math.max(peak, peakRssMb(child.pid) ?? 0);
+    record(
+      "Worker, topic → committed events + rollups (kafkajs)",
+      `${fmt(result.sustained)} events/s`,
+      `sustained between 10% and 90%; ${fmt(result.overall)} events/s overall including ` +
+        `start-up and group join, ${(result.totalMs / 1000).toFixed(1)} s for ${fmt(EVENTS)}`,
+    );
+    record("Worker peak RSS (VmHWM)", `${peak} MB`, `during the ${fmt(EVENTS)}-event run`);
+    const report = await checkInvariant(db.sql);
+    if (report.violations.length || report.events !== EVENTS) {
+      throw new Error(`Worker broke the invariant: ${report.events} events`);
+    }
+    return result;
+  } finally {
+    clearInterval(sampler);
+    child.kill("SIGTERM");
+    await child.status;
+  }
+}
+
+/** The original project's approach: one insert and one offset commit per event. */
+async function naiveRun(): Promise<number> {
+  const topic = await freshTopic("naive");
+  await produceEvents(topic, NAIVE_EVENTS);
+  const db = await freshDatabase("naive");
+  const consumer = createKafka(BROKERS, { clientId: "bench-naive" }).consumer({
+    groupId: `${topic}-naive`,
+    maxWaitTimeInMs: 100,
+  });
+  let count = 0;
+  let startedAt = 0;
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const done = new Promise<number>((resolve) => {
+    consumer.run({
+      autoCommitThreshold: 1,
+      eachMessage: async ({ message }) => {
+        startedAt ||= performance.now();
+        const parsed = parseEventMessage(message.value);
+        if (parsed.ok) await storeEvents(db.sql, [parsed.value], "UTC");
+        if (++count >= NAIVE_EVENTS) resolve(performance.now() - startedAt);
+      },
+    });
+  });
+  const ms = await done;
+  await consumer.disconnect();
+  const naive = rate(NAIVE_EVENTS, ms);
+  record(
+    "Naive consumer (insert + commit per event)",
+    `${fmt(naive)} events/s`,
+    `${fmt(NAIVE_EVENTS)} events, kafkajs eachMessage, autocommit after every message`,
+  );
+  return naive;
+}
+
+async function latencyRun(): Promise<void> {
+  const topic = await freshTopic("latency");
+  const db = await freshDatabase("latency");
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("../workers/ingest.ts", import.meta.url).pathname],
+    env: { DATABASE_URL: db.url, KAFKA_BROKERS: BROKERS.join(","), KAFKA_TOPIC: topic },
+    stdout: "null",
+    stderr: "inherit",
+  }).spawn();
+  // Every event goes to partition 0, so the order of NOTIFYs is the order of sends:
+  // the k-th event is delivered by the NOTIFY that brings the running count past k.
+  const sentAt: number[] = [];
+  const notified: number[] = [];
+  let count = 0;
+  const listener = await db.sql.listen(liveChannel(topic), (payload) => {
+    const update = decodeLiveUpdate(payload);
+    if (!update) return;
+    const now = performance.now();
+    count += update.d.reduce((sum, d) => sum + d[4], 0);
+    while (notified.length < count) notified.push(now);
+  });
+  const producer = createKafka(BROKERS, { clientId: "bench-latency" }).producer();
+  await producer.connect();
+  try {
+    // Wait for the worker to join: a first event, then its NOTIFY.
+    await producer.send({
+      topic,
+      messages: [{ partition: 0, value: encodeEvent(randomEvent(0)) }],
+    });
+    const joinDeadline = Date.now() + 60_000;
+    while (count < 1 && Date.now() < joinDeadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    sentAt.push(0);
+    const perTick = LATENCY_RATE / 100; // a send every 10 ms
+    const total = LATENCY_RATE * LATENCY_SECONDS;
+    const start = performance.now();
+    for (let tick = 0; sentAt.length - 1 < total; tick++) {
+      const due = start + tick * 10;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      const now = performance.now();
+      const messages = Array.from({ length: perTick }, () => {
+        sentAt.push(now);
+        return { partition: 0, value: encodeEvent(randomEvent(0)) };
+      });
+      producer.send({ topic, acks: 1, messages }).catch((error) => log(String(error)));
+    }
+    const deadline = Date.now() + 30_000;
+    while (notified.length < sentAt.length && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const elapsed = (performance.now() - start) / 1000;
+    const latencies = sentAt.slice(1).map((t, i) => notified[i + 1] - t).sort((a, b) => a - b);
+    const pick = (p: number) =>
+      latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
+    record(
+      `Latency produce → NOTIFY at ${fmt(LATENCY_RATE)} events/s`,
+      `p50 ${pick(0.5).toFixed(0)} ms, p99 ${pick(0.99).toFixed(0)} ms`,
+      `${fmt(latencies.length)} events over ${elapsed.toFixed(1)} s, max ${
+        latencies.at(-1)!.toFixed(0)
+      } ms; one partition so order is exact`,
+    );
+  } finally {
+    await producer.disconnect();
+    await listener.unlisten();
+    child.kill("SIGTERM");
+    await child.status;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+
+try {
+  log(`Brokers ${BROKERS.join(",")}, Postgres ${new URL(services.databaseUrl).host}`);
+  const topic = await freshTopic("ingest");
+  const produceStart = performance.now();
+  await produceEvents(topic, EVENTS);
+  record(
+    "Pre-produce (kafkajs, batches of 10,000)",
+    `${fmt(rate(EVENTS, performance.now() - produceStart))} events/s`,
+    `${fmt(EVENTS)} events`,
+  );
+  if (!skip.has("ceiling")) await consumerPerformance(topic);
+  let kafkajsParse = 0, platformaticParse = 0;
+  if (!skip.has("parse")) {
+    kafkajsParse = await kafkajsParseOnly(topic);
+    record("kafkajs consume + parse (no database)", `${fmt(kafkajsParse)} events/s`);
+    platformaticParse = await platformaticParseOnly(topic);
+    record(
+      "@platformatic/kafka consume + parse (no database)",
+      `${fmt(platformaticParse)} events/s`,
+      `${(platformaticParse / kafkajsParse).toFixed(2)}× kafkajs`,
+    );
+  }
+  const worker = await workerRun(topic);
+  if (!skip.has("platformatic")) {
+    const other = await platformaticEndToEnd(topic);
+    record(
+      "Same pipeline on @platformatic/kafka, end to end",
+      `${fmt(other)} events/s`,
+      `${(other / worker.overall).toFixed(2)}× the kafkajs worker's overall rate`,
+    );
+  }
+  if (!skip.has("naive")) {
+    const naive = await naiveRun();
+    record(
+      "Worker ÷ naive",
+      `${(worker.sustained / naive).toFixed(1)}×`,
+      `overall rate ${(worker.overall / naive).toFixed(1)}×`,
+    );
+  }
+  if (!skip.has("latency")) await latencyRun();
+} finally {
+  for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+}
+
+console.log(`\n| Measurement | Result | Notes |\n|---|---|---|`);
+for (const { name, value, note } of results) console.log(`| ${name} | ${value} | ${note ?? ""} |`);

@@ -16,7 +16,6 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { Buffer } from "node:buffer";
 import {
   Consumer as PlatformaticConsumer,
   type Message as PlatformaticMessage,

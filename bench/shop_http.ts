@@ -83,6 +83,11 @@ async function wrk(url: string, args: string[], scriptArgs: string[] = []): Prom
   return parseWrk(text);
 }
 
+/** The 1-minute load average, to show how busy the shared machine was. */
+async function loadAverage(): Promise<string> {
+  return (await Deno.readTextFile("/proc/loadavg").catch(() => "?")).split(" ")[0];
+}
+
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
@@ -156,7 +161,8 @@ async function main() {
     console.log(
       `Shop pages under wrk: ${threads} threads, ${connectionCounts.join("/")} connections, ` +
         `${duration} s per run, median of ${runs} runs; web server, Postgres, Kafka and wrk ` +
-        `share this machine (${navigator.hardwareConcurrency} cores).`,
+        `share this machine (${navigator.hardwareConcurrency} cores); load average at start ` +
+        `${await loadAverage()}.`,
     );
     const rows: string[] = [];
     for (const count of connectionCounts) {
@@ -185,6 +191,7 @@ async function main() {
     );
     console.log("|---|---:|---:|---:|---:|---:|---:|:-:|---:|");
     for (const row of rows) console.log(row);
+    console.log(`\nLoad average at the end: ${await loadAverage()}.`);
     const stats = web.state.producer.stats();
     console.log(
       `\nEvents produced to Kafka during the product-page runs: ${stats.delivered} delivered, ` +

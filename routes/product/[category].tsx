@@ -1,17 +1,13 @@
-import { HttpError } from "../../server/mod.ts";
 import type { Handlers, PageProps } from "../../server/mod.ts";
 import type { AppState } from "../../lib/app_state.ts";
-import { type CatalogEntry, findCategory } from "../../lib/catalog.ts";
+import { CATALOG, type CatalogEntry, findCategory } from "../../lib/catalog.ts";
 import { csrfToken } from "../../lib/csrf.ts";
 import { recordClick, shopContext } from "../../lib/shop_actions.ts";
 import { visitorHeaders, visitorOf } from "../../lib/visitor.ts";
 import { OrderForm } from "../../components/shop/OrderForm.tsx";
 import { ShopFrame } from "../../components/shop/ShopFrame.tsx";
 
-interface Data {
-  entry: CatalogEntry;
-  csrf: string;
-}
+type Data = { entry: CatalogEntry; csrf: string } | { missing: string };
 
 /**
  * A product page. Opened from an ad (`?i=<impression id>`), it counts the click once;
@@ -20,7 +16,9 @@ interface Data {
 export const handler: Handlers<AppState> = {
   async GET({ req, url, params, state }) {
     const entry = findCategory(params.category);
-    if (!entry) throw new HttpError(404, `Unknown category "${params.category}"`);
+    // 404 with the name asked for (escaped like any text) and the real categories;
+    // nothing is counted.
+    if (!entry) return { data: { missing: params.category } satisfies Data, status: 404 };
     const visitor = visitorOf(req);
     const impression = url.searchParams.get("i");
     if (impression && !visitor.isNew) {
@@ -41,6 +39,7 @@ export const handler: Handlers<AppState> = {
 
 /** The product page. */
 export default function ProductPage({ data }: PageProps<Data>) {
+  if ("missing" in data) return <NoSuchCategory name={data.missing} />;
   const { entry, csrf } = data;
   return (
     <ShopFrame>
@@ -54,6 +53,24 @@ export default function ProductPage({ data }: PageProps<Data>) {
           <OrderForm product={entry.product} csrf={csrf} />
         </div>
       </article>
+    </ShopFrame>
+  );
+}
+
+function NoSuchCategory({ name }: { name: string }) {
+  return (
+    <ShopFrame>
+      <h1>No such category</h1>
+      <p>
+        The shop has no category <q>{name}</q>. Try one of these:
+      </p>
+      <ul>
+        {Object.values(CATALOG).map((entry) => (
+          <li key={entry.product}>
+            <a href={`/product/${entry.product}`}>{entry.name}</a>
+          </li>
+        ))}
+      </ul>
     </ShopFrame>
   );
 }

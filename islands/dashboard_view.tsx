@@ -38,7 +38,7 @@ export interface DashboardViewProps {
 }
 
 /** Counters redraw at most this often… */
-const MIN_REDRAW_MS = 200;
+const MIN_REDRAW_MS = 250;
 /** …and the charts, tables and ticker at most this often (50 open tabs share the CPU). */
 const CHART_REDRAW_MS = 1000;
 const RATE_WINDOW_MS = 10_000;
@@ -70,8 +70,6 @@ export default function DashboardView({ initial }: DashboardViewProps) {
   const [, setVersion] = useState(0);
   const [chartVersion, setChartVersion] = useState(0);
   const [connection, setConnection] = useState<"live" | "connecting" | "offline">("connecting");
-  const [now, setNow] = useState(() => Date.parse(initial.generatedAt));
-  const [liveRate, setLiveRate] = useState<number | null>(null);
   const [error, setError] = useState<string | null>(null);
   const sync = useRef({
     buffering: false,
@@ -79,34 +77,46 @@ export default function DashboardView({ initial }: DashboardViewProps) {
     lastRender: 0,
     timer: undefined as ReturnType<typeof setTimeout> | undefined,
     lastChart: 0,
-    chartTimer: undefined as ReturnType<typeof setTimeout> | undefined,
+    chartsDirty: false,
     forceCharts: false,
+    now: Date.parse(initial.generatedAt),
     arrivals: [] as [number, number][],
     connectedAt: 0,
     loadSeq: 0,
   });
 
-  /** Redraws soon: counters within 200 ms, charts within a second (`force`: at once). */
-  const scheduleRender = (force = false) => {
+  /**
+   * One render clock for everything, so a tab draws at most a few frames a second:
+   * counters within MIN_REDRAW_MS of a change, charts at most every CHART_REDRAW_MS
+   * (`force`: at once, for a new range or a resync).
+   */
+  const scheduleRender = (force = false, charts = true) => {
     const s = sync.current;
     s.forceCharts ||= force;
-    if (s.timer !== undefined) return;
+    s.chartsDirty ||= charts;
+    if (s.timer !== undefined) {
+      if (!force) return;
+      clearTimeout(s.timer);
+    }
     const wait = s.forceCharts ? 0 : Math.max(0, s.lastRender + MIN_REDRAW_MS - Date.now());
-    s.timer = setTimeout(() => {
-      const now = Date.now();
-      s.timer = undefined;
-      s.lastRender = now;
-      setVersion((v) => v + 1);
-      const bumpCharts = () => {
-        clearTimeout(s.chartTimer);
-        s.chartTimer = undefined;
-        s.forceCharts = false;
-        s.lastChart = Date.now();
-        setChartVersion((v) => v + 1);
-      };
-      if (s.forceCharts || now - s.lastChart >= CHART_REDRAW_MS) bumpCharts();
-      else s.chartTimer ??= setTimeout(bumpCharts, s.lastChart + CHART_REDRAW_MS - now);
-    }, wait);
+    s.timer = setTimeout(renderFrame, wait);
+  };
+
+  const renderFrame = () => {
+    const s = sync.current;
+    const now = Date.now();
+    s.timer = undefined;
+    s.lastRender = now;
+    setVersion((v) => v + 1);
+    if (!s.chartsDirty) return;
+    if (s.forceCharts || now - s.lastChart >= CHART_REDRAW_MS) {
+      s.forceCharts = s.chartsDirty = false;
+      s.lastChart = now;
+      setChartVersion((v) => v + 1);
+    } else {
+      // The charts' turn comes later; that frame redraws the counters too, if changed.
+      s.timer = setTimeout(renderFrame, s.lastChart + CHART_REDRAW_MS - now);
+    }
   };
 
   const applyUpdate = (summary: Summary, update: Update) => {
@@ -190,7 +200,7 @@ export default function DashboardView({ initial }: DashboardViewProps) {
         if (status.eventsPerSecond !== null) {
           current.current.eventsPerSecond = status.eventsPerSecond;
         }
-        scheduleRender();
+        scheduleRender(false, false);
       },
     });
     const onPop = () => {
@@ -203,13 +213,10 @@ export default function DashboardView({ initial }: DashboardViewProps) {
     addEventListener("popstate", onPop);
     const tick = setInterval(() => {
       const at = Date.now();
-      setNow(at);
+      s.now = at;
       s.arrivals = s.arrivals.filter(([t]) => t > at - RATE_WINDOW_MS);
-      setLiveRate(
-        s.connectedAt > 0 && at - s.connectedAt >= RATE_WINDOW_MS
-          ? s.arrivals.reduce((sum, [, n]) => sum + n, 0) / (RATE_WINDOW_MS / 1000)
-          : null,
-      );
+      // The age and rate change each second: drawn with the next frame, not one of their own.
+      scheduleRender(false, false);
       // Midnight in the analytics zone: today's numbers start again from the server.
       const summary = current.current;
       if (!s.buffering && dayIn(at, summary.timeZone) !== summary.today.day) load(summary.query);
@@ -219,11 +226,14 @@ export default function DashboardView({ initial }: DashboardViewProps) {
       clearInterval(tick);
       removeEventListener("popstate", onPop);
       clearTimeout(s.timer);
-      clearTimeout(s.chartTimer);
     };
   }, []);
 
   const summary = current.current;
+  const s = sync.current;
+  const liveRate = s.connectedAt > 0 && s.now - s.connectedAt >= RATE_WINDOW_MS
+    ? s.arrivals.reduce((sum, [, n]) => sum + n, 0) / (RATE_WINDOW_MS / 1000)
+    : null;
   return (
     <div class="dash">
       <header class="dash-head">
@@ -249,7 +259,7 @@ export default function DashboardView({ initial }: DashboardViewProps) {
         {() => <Filters summary={summary} onNavigate={navigate} />}
       </Throttled>
       {error ? <p class="error" role="alert">{error}</p> : null}
-      <KpiStrip summary={summary} liveRate={liveRate} now={now} />
+      <KpiStrip summary={summary} liveRate={liveRate} now={s.now} />
       <Throttled version={chartVersion}>
         {() => (
           <>

@@ -324,22 +324,51 @@ export function startOfDay(day: string, timeZone: string): number {
  */
 export function applyDeltas(summary: Summary, deltas: readonly DeltaTuple[]): boolean {
   let changed = false;
-  const { query, range, timeZone } = summary;
+  const { query } = summary;
+  // Instants, not calendar days, per delta: formatting a day in a zone is slow, and a
+  // busy dashboard applies thousands of deltas a second.
+  const bounds = boundsOf(summary);
   for (const [minute, product, siteVersion, title, n] of deltas) {
     if (!matchesFilters(query, product, siteVersion)) continue;
     const instant = Date.parse(minute);
-    const day = dayIn(instant, timeZone);
-    if (day === summary.today.day) {
+    if (instant >= bounds.todayStart && instant < bounds.todayEnd) {
       summary.today.counts[product][title] += n;
       changed = true;
     }
-    if (day < range.from || day > range.to) continue;
+    if (instant < bounds.rangeStart || instant >= bounds.rangeEnd) continue;
     summary.totals[product][title] += n;
     summary.devices[siteVersion][title] += n;
     changed = true;
     if (title === "order") addToSeries(summary, instant, product, n);
   }
   return changed;
+}
+
+interface Bounds {
+  key: string;
+  todayStart: number;
+  todayEnd: number;
+  rangeStart: number;
+  rangeEnd: number;
+}
+
+const boundsCache = new WeakMap<Summary, Bounds>();
+
+function boundsOf(summary: Summary): Bounds {
+  const { timeZone, range } = summary;
+  const key = `${timeZone}|${summary.today.day}|${range.from}|${range.to}`;
+  let bounds = boundsCache.get(summary);
+  if (!bounds || bounds.key !== key) {
+    bounds = {
+      key,
+      todayStart: startOfDay(summary.today.day, timeZone),
+      todayEnd: startOfDay(addDays(summary.today.day, 1), timeZone),
+      rangeStart: startOfDay(range.from, timeZone),
+      rangeEnd: startOfDay(addDays(range.to, 1), timeZone),
+    };
+    boundsCache.set(summary, bounds);
+  }
+  return bounds;
 }
 
 function addToSeries(summary: Summary, instant: number, product: Product, n: number): void {

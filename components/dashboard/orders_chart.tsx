@@ -85,7 +85,8 @@ export function OrdersChart({ summary, version }: OrdersChartProps) {
       height: HEIGHT,
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), summary.timeZone),
       legend: { live: true },
-      cursor: { drag: { x: true, y: false } },
+      // No drag-zoom: live data resets the scales every redraw.
+      cursor: { drag: { x: false, y: false } },
       scales: { y: { range: (_u, _min, max) => [0, Math.max(1, max) * 1.1] } },
       axes: [
         { stroke: "#5b6477", grid: { stroke: "#eef0f5" } },
@@ -101,7 +102,8 @@ export function OrdersChart({ summary, version }: OrdersChartProps) {
         ...products.map((p) => ({
           label: CATEGORY_LABELS[p],
           stroke: CATEGORY_COLORS[p],
-          width: 2,
+          // Minute buckets over a day are dense: thinner lines keep the categories apart.
+          width: summary.granularity === "minute" ? 1.25 : 2,
           points: { show: summary.series.t.length <= 16 },
           value: (_u: uPlot, v: number | null) => v == null ? "–" : formatCount(v),
         })),

@@ -1,5 +1,5 @@
 /**
- * `deno run -A bench/shop_http.ts [--duration 8] [--runs 3] [--connections 50]`: the
+ * `deno run -A bench/shop_http.ts [--duration 5] [--runs 3] [--connections 10,25,50]`: the
  * shop's pages under load with wrk (Debian's `wrk`), against a web server on its own
  * database and topic:
  * - a static file (`/ads/sneakers.svg`): the server's ceiling on this machine;
@@ -98,7 +98,7 @@ async function main() {
   const { values } = parseArgs({
     args: Deno.args,
     options: {
-      duration: { type: "string", default: "8" },
+      duration: { type: "string", default: "5" },
       runs: { type: "string", default: "3" },
       connections: { type: "string", default: "10,25,50" },
     },

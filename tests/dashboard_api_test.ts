@@ -9,6 +9,8 @@ import type { LiveMessage } from "../lib/live_hub.ts";
 import { PRODUCTS, TITLES } from "../lib/event.ts";
 import { addDays, dayIn, startOfDay, type Summary } from "../lib/summary.ts";
 import { testServices } from "./support/services.ts";
+import { loadConfig } from "../lib/config.ts";
+import { startWebServer } from "../main.ts";
 import {
   countEvents,
   makeEvent,
@@ -311,5 +313,43 @@ Deno.test({
     assert.deepEqual(update.d, [[minute, "clothes", "mobile", "order", 5]]);
     assert.equal(update.seq, 2);
     await live.close();
+  },
+});
+
+Deno.test({
+  name: "several web processes each listen on their own and push the same NOTIFY to their sockets",
+  ...sanitize,
+  async fn() {
+    const { kafkaBrokers } = await testServices();
+    await using dash = await startTestDashboard(kafkaBrokers);
+    const second = await startWebServer({
+      config: { ...loadConfig({}), port: 0, kafkaTopic: dash.topic.topic },
+      databaseUrl: dash.db.url,
+      kafkaBrokers,
+    });
+    try {
+      const sockets = [dash.web, second].map((web) =>
+        openSocket(`${web.url.replace("http:", "ws:")}/api/live`, { origin: web.url })
+      );
+      for (const socket of sockets) {
+        assert.equal(await socket.opened, true);
+        await socket.next((m) => m.type === "hello");
+      }
+      const minute = new Date(Math.floor(Date.now() / 60_000) * 60_000).toISOString();
+      const payload = encodeLiveUpdate(
+        [{ minute, product: "sneakers", site_version: "desktop", title: "banner_click", n: 7 }],
+        [],
+      );
+      await dash.db.sql`select pg_notify(${liveChannel(dash.topic.topic)}, ${payload})`;
+      for (const socket of sockets) {
+        const update = await socket.next((m) => m.type === "update");
+        assert.ok(update.type === "update");
+        assert.deepEqual(update.d, [[minute, "sneakers", "desktop", "banner_click", 7]]);
+        await socket.close();
+      }
+      assert.notEqual(dash.web.state.live!.instance, second.state.live!.instance);
+    } finally {
+      await second.close();
+    }
   },
 });

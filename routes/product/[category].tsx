@@ -7,6 +7,9 @@ import { visitorHeaders, visitorOf } from "../../lib/visitor.ts";
 import { OrderForm } from "../../components/shop/OrderForm.tsx";
 import { ShopFrame } from "../../components/shop/ShopFrame.tsx";
 
+/** Longest a product page waits for its click to be counted. */
+const CLICK_WAIT_MS = 2_000;
+
 type Data = { entry: CatalogEntry; csrf: string } | { missing: string };
 
 /**
@@ -22,13 +25,20 @@ export const handler: Handlers<AppState> = {
     const visitor = visitorOf(req);
     const impression = url.searchParams.get("i");
     if (impression && !visitor.isNew) {
-      const ctx = shopContext(state);
-      try {
-        await recordClick(ctx, visitor, impression, entry.product);
-      } catch (error) {
-        // The visitor still gets the page; the click is lost and logged.
-        console.error(`Cannot count the click on impression "${impression}":`, error);
-      }
+      const counting = recordClick(shopContext(state), visitor, impression, entry.product)
+        .catch((error) => {
+          // The visitor still gets the page; the click is lost and logged.
+          console.error(`Cannot count the click on impression "${impression}":`, error);
+        });
+      // Normally the click is counted (a few ms) before the page is sent. If Postgres is
+      // slow, the page does not wait past CLICK_WAIT_MS: the click is still counted, and
+      // its events sent, when the ledger answers.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        counting,
+        new Promise((resolve) => (timer = setTimeout(resolve, CLICK_WAIT_MS))),
+      ]);
+      clearTimeout(timer);
     }
     return {
       data: { entry, csrf: csrfToken(state.shop.secret, visitor.userId) } satisfies Data,

@@ -137,6 +137,35 @@ Deno.test({
       },
     );
 
+    await t.step(
+      "a product page waits at most ~2 s for a stuck Postgres; the click counts later",
+      async () => {
+        const visitor = new Visitor(base);
+        const { href, product } = await visitor.openFrontPage();
+        // Another session holds the ledger's table: the page's insert has to wait for it.
+        let release!: () => void;
+        const released = new Promise<void>((resolve) => (release = resolve));
+        let locked!: () => void;
+        const isLocked = new Promise<void>((resolve) => (locked = resolve));
+        const holder = shop.db.sql.begin(async (tx) => {
+          await tx`lock table consumed_impressions in exclusive mode`;
+          locked();
+          await released;
+        });
+        await isLocked;
+        const started = performance.now();
+        const page = await visitor.fetch(href);
+        const waited = performance.now() - started;
+        assert.equal(page.status, 200);
+        await page.body?.cancel();
+        release();
+        await holder;
+        assert.ok(waited >= 1_900 && waited < 5_000, `page took ${waited.toFixed(0)} ms`);
+        const events = await eventsUntilSentinel(visitor, product);
+        assert.deepEqual(events.map((e) => e.title), ["banner_show", "banner_click", "order"]);
+      },
+    );
+
     await t.step("POST /order without a valid form token is refused with 403", async () => {
       const visitor = new Visitor(base);
       const token = await visitor.formToken("sneakers");

@@ -161,6 +161,10 @@ Deno.test({
         release();
         await holder;
         assert.ok(waited >= 1_900 && waited < 5_000, `page took ${waited.toFixed(0)} ms`);
+        await reader.waitFor(
+          "the late click",
+          () => reader.of(visitor.userId).some((e) => e.title === "banner_click"),
+        );
         const events = await eventsUntilSentinel(visitor, product);
         assert.deepEqual(events.map((e) => e.title), ["banner_show", "banner_click", "order"]);
       },

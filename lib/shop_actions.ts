@@ -38,6 +38,8 @@ export type ShowResult = { ok: true; outcome: PublishOutcome } | { ok: false; re
  * emits `banner_show` the first time, refuses forged, foreign, expired or repeated ids.
  */
 export async function recordShow(ctx: ShopContext, actor: Actor, id: unknown): Promise<ShowResult> {
+  // The event's time is when the report arrived, however long the ledger takes.
+  const time = new Date();
   const checked = verifyImpression(ctx.secret, id, { userId: actor.userId });
   if (!checked.ok) return checked;
   const fresh = await ctx.ledger.consume(checked.value, ["show"]);
@@ -49,6 +51,7 @@ export async function recordShow(ctx: ShopContext, actor: Actor, id: unknown): P
     userId: actor.userId!,
     siteVersion: actor.siteVersion,
     page: AD_PAGE_PATH,
+    time,
   }));
   return { ok: true, outcome: queued ? "queued" : "dropped" };
 }
@@ -70,6 +73,8 @@ export async function recordClick(
   id: string,
   product: Product,
 ): Promise<ClickResult> {
+  // The events' time is when the page was opened, however long the ledger takes.
+  const time = new Date();
   const checked = verifyImpression(ctx.secret, id, { userId: actor.userId });
   if (!checked.ok) return { counted: false, reason: checked.reason };
   if (checked.value.product !== product) {
@@ -89,6 +94,8 @@ export async function recordClick(
       userId: actor.userId!,
       siteVersion: actor.siteVersion,
       page: AD_PAGE_PATH,
+      // The click a millisecond after, so a show emitted with it sorts first by time.
+      time: new Date(time.getTime() + (title === "banner_click" ? 1 : 0)),
     }));
   }
   return { counted: true, titles };

@@ -153,6 +153,7 @@ Deno.test({
           await released;
         });
         await isLocked;
+        const openedAt = Date.now();
         const started = performance.now();
         const page = await visitor.fetch(href);
         const waited = performance.now() - started;
@@ -167,6 +168,8 @@ Deno.test({
         );
         const events = await eventsUntilSentinel(visitor, product);
         assert.deepEqual(events.map((e) => e.title), ["banner_show", "banner_click", "order"]);
+        // Stamped when the page was opened, not when Postgres let the click through.
+        assert.ok(Date.parse(events[1].time) - openedAt < 1_000, events[1].time);
       },
     );
 

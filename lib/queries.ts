@@ -55,9 +55,8 @@ export async function loadSummary(
   const granularity = granularityFor(range, today);
   const [
     todayCounts,
-    totals,
+    current,
     previousTotals,
-    devices,
     series,
     lastEventAt,
     perSecond,
@@ -65,9 +64,8 @@ export async function loadSummary(
     status,
   ] = await Promise.all([
     countByProduct(sql, query, { from: today, to: today }),
-    countByProduct(sql, query, range),
+    countByKey(sql, query, range),
     previous ? countByProduct(sql, query, previous) : Promise.resolve(null),
-    countByDevice(sql, query, range),
     loadOrderSeries(sql, query, range, { granularity, timeZone, now }),
     loadLastEventAt(sql),
     loadEventsPerSecond(sql, query, now),
@@ -84,9 +82,9 @@ export async function loadSummary(
     previousRange: previous,
     granularity,
     today: { day: today, counts: todayCounts },
-    totals,
+    totals: current.products,
     previous: previousTotals,
-    devices,
+    devices: current.devices,
     series,
     dataRange,
     lastEventAt,
@@ -128,16 +126,19 @@ export async function countByProduct(
   return counts;
 }
 
-async function countByDevice(sql: Queryable, query: SummaryQuery, range: DayRange) {
+/** One pass over the range's rollup rows, folded per category and per device. */
+async function countByKey(sql: Queryable, query: SummaryQuery, range: DayRange) {
   const rows = await sql`
-    select site_version, title, sum(n)::int8 as n from rollup_daily
+    select product, site_version, title, sum(n)::int8 as n from rollup_daily
     where day between ${range.from}::date and ${range.to}::date ${filters(sql, query)}
-    group by 1, 2`;
-  const counts = emptyDeviceCounts();
+    group by 1, 2, 3`;
+  const products = emptyProductCounts();
+  const devices = emptyDeviceCounts();
   for (const row of rows) {
-    counts[row.site_version as SiteVersion][row.title as Title] = row.n as number;
+    products[row.product as Product][row.title as Title] += row.n as number;
+    devices[row.site_version as SiteVersion][row.title as Title] += row.n as number;
   }
-  return counts;
+  return { products, devices };
 }
 
 interface SeriesOptions {
@@ -216,9 +217,12 @@ async function loadOrderSeries(
  * the search, so the BRIN index on `event_time` reads only that hour of `events`.
  */
 export async function loadLastEventAt(sql: Queryable): Promise<string | null> {
-  const [row] = await sql`
-    select max(event_time) as last from events
-    where event_time >= (select max(hour) from rollup_hourly)`;
+  // Two statements, so the planner sees the hour as a value: with a subquery it guesses
+  // a third of the table and plans a parallel scan (80 ms instead of 1).
+  const [hour] = await sql`select max(hour) as hour from rollup_hourly`;
+  if (!hour?.hour) return null;
+  const [row] = await sql`select max(event_time) as last from events
+    where event_time >= ${hour.hour as Date}`;
   return row?.last ? (row.last as Date).toISOString() : null;
 }
 

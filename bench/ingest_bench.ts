@@ -1,12 +1,14 @@
 /**
- * `deno task bench:ingest [--events N] [--naive-events N] [--latency-seconds S]`
+ * `deno task bench:ingest [--events N] [--workers N] [--naive-events N] [--latency-seconds S]
+ *   [--skip ceiling|parse|platformatic|naive|latency]…`
  *
  * The ingest worker against the real broker and Postgres on this machine:
  * 1. pre-produces N events (default 1,000,000) to a fresh 6-partition topic;
  * 2. Kafka's own ConsumerPerformance on that topic: consume only, the ceiling;
  * 3. consume-and-parse only, kafkajs vs @platformatic/kafka (the client's own cost);
  * 4. the worker (`deno run -A workers/ingest.ts`, a subprocess, so its RSS is its own):
- *    topic → committed events and rollups, sustained events/s and peak RSS;
+ *    topic → committed events and rollups, sustained events/s, CPU per event and peak
+ *    RSS; then again with `--workers N` processes in one group (default 2);
  * 5. the same pipeline (same batch transaction) on @platformatic/kafka, end to end;
  * 6. a naive consumer inserting and committing one event at a time (the original
  *    project's approach) on a smaller topic;
@@ -38,6 +40,8 @@ const { values: args } = parseArgs({
     "naive-events": { type: "string", default: "5000" },
     "latency-seconds": { type: "string", default: "20" },
     "latency-rate": { type: "string", default: "1000" },
+    workers: { type: "string", default: "2" },
+    "worker-v8-flags": { type: "string", default: "" },
     skip: { type: "string", multiple: true, default: [] },
   },
 });
@@ -45,6 +49,8 @@ const EVENTS = Number(args.events);
 const NAIVE_EVENTS = Number(args["naive-events"]);
 const LATENCY_SECONDS = Number(args["latency-seconds"]);
 const LATENCY_RATE = Number(args["latency-rate"]);
+const WORKERS = Number(args.workers);
+const WORKER_V8_FLAGS = args["worker-v8-flags"];
 const skip = new Set(args.skip);
 
 const services = await ensureServices({
@@ -143,6 +149,24 @@ function peakRssMb(pid: number): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc. */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ");
+    // utime and stime are fields 14 and 15 of stat (11 and 12 after "pid (comm) "), in ticks.
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds used so far by the Postgres backends serving `applicationName`. */
+async function backendCpuSeconds(sql: Sql, applicationName: string): Promise<Map<number, number>> {
+  const rows = await sql`select pid from pg_stat_activity
+    where application_name = ${applicationName} and datname = current_database()`;
+  return new Map(rows.map((row) => [row.pid as number, cpuSeconds(row.pid as number)]));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -295,28 +319,58 @@ async function platformaticEndToEnd(topic: string): Promise<number> {
   return rate(EVENTS, ms);
 }
 
-async function workerRun(topic: string): Promise<{ sustained: number; overall: number }> {
+/** Runs `count` worker processes (one consumer group) over the whole topic. */
+async function workerRun(
+  topic: string,
+  count: number,
+): Promise<{ sustained: number; overall: number }> {
   const db = await freshDatabase("worker");
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL("../workers/ingest.ts", import.meta.url).pathname],
-    env: { DATABASE_URL: db.url, KAFKA_BROKERS: BROKERS.join(","), KAFKA_TOPIC: topic },
-    stdout: "null",
-    stderr: "inherit",
-  }).spawn();
+  const children = Array.from({ length: count }, () =>
+    new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        ...(WORKER_V8_FLAGS ? [`--v8-flags=${WORKER_V8_FLAGS}`] : []),
+        new URL("../workers/ingest.ts", import.meta.url).pathname,
+      ],
+      env: { DATABASE_URL: db.url, KAFKA_BROKERS: BROKERS.join(","), KAFKA_TOPIC: topic },
+      stdout: "null",
+      stderr: "inherit",
+    }).spawn());
   let peak = 0;
+  // Postgres backends come and go (the pool may be replaced): keep each one's last reading.
+  const backends = new Map<number, number>();
   const sampler = setInterval(() => {
-    peak = Math.max(peak, peakRssMb(child.pid) ?? 0);
+    for (const child of children) peak = Math.max(peak, peakRssMb(child.pid) ?? 0);
+    backendCpuSeconds(db.sql, "ecommerce-worker").then((now) => {
+      for (const [pid, seconds] of now) backends.set(pid, seconds);
+    }, () => {});
   }, 200);
+  const label = count === 1 ? "1 worker" : `${count} worker processes`;
   try {
     const result = await track(() => storedOffsets(db.sql), EVENTS, 600_000);
-    peak = Math.max(peak, peakRssMb(child.pid) ?? 0);
+    for (const child of children) peak = Math.max(peak, peakRssMb(child.pid) ?? 0);
+    for (const [pid, seconds] of await backendCpuSeconds(db.sql, "ecommerce-worker")) {
+      backends.set(pid, seconds);
+    }
+    const workerCpu = children.reduce((sum, child) => sum + cpuSeconds(child.pid), 0);
+    const postgresCpu = [...backends.values()].reduce((a, b) => a + b, 0);
     record(
-      "Worker, topic → committed events + rollups (kafkajs)",
+      `Topic → committed events + rollups, ${label} (kafkajs)`,
       `${fmt(result.sustained)} events/s`,
       `sustained between 10% and 90%; ${fmt(result.overall)} events/s overall including ` +
         `start-up and group join, ${(result.totalMs / 1000).toFixed(1)} s for ${fmt(EVENTS)}`,
     );
-    record("Worker peak RSS (VmHWM)", `${peak} MB`, `during the ${fmt(EVENTS)}-event run`);
+    record(
+      `CPU per event, ${label}`,
+      `worker ${(workerCpu * 1e6 / EVENTS).toFixed(1)} µs + Postgres ${
+        (postgresCpu * 1e6 / EVENTS).toFixed(1)
+      } µs`,
+      `worker processes ${workerCpu.toFixed(1)} s, their Postgres backends ${
+        postgresCpu.toFixed(1)
+      } s of CPU`,
+    );
+    record(`Peak RSS per worker process, ${label}`, `${peak} MB`, "VmHWM");
     const report = await checkInvariant(db.sql);
     if (report.violations.length || report.events !== EVENTS) {
       throw new Error(`Worker broke the invariant: ${report.events} events`);
@@ -324,8 +378,13 @@ async function workerRun(topic: string): Promise<{ sustained: number; overall: n
     return result;
   } finally {
     clearInterval(sampler);
-    child.kill("SIGTERM");
-    await child.status;
+    for (const child of children) child.kill("SIGTERM");
+    for (const child of children) await child.status;
+    // The next run starts the same group from the beginning again.
+    const admin = createKafka(BROKERS, { clientId: "bench-admin" }).admin();
+    await admin.connect();
+    await admin.deleteGroups([`${topic}-ingest`]).catch(() => {});
+    await admin.disconnect();
   }
 }
 
@@ -459,7 +518,8 @@ try {
       `${(platformaticParse / kafkajsParse).toFixed(2)}× kafkajs`,
     );
   }
-  const worker = await workerRun(topic);
+  const worker = await workerRun(topic, 1);
+  if (WORKERS > 1) await workerRun(topic, WORKERS);
   if (!skip.has("platformatic")) {
     const other = await platformaticEndToEnd(topic);
     record(

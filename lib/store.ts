@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { once } from "node:events";
+import type { Writable } from "node:stream";
 import { finished } from "node:stream/promises";
 import type { Queryable } from "./db.ts";
 import type { EcommerceEvent, Product, SiteVersion, Title } from "./event.ts";
@@ -205,6 +205,8 @@ export async function copyNewEvents(
   });
   failed.catch(() => {});
   const stream = await query.writable();
+  const done = Promise.race([finished(stream), failed]);
+  done.catch(() => {});
   // Canonical events need no escaping in COPY's text format: hex ids, enum words, ISO
   // times and digits contain no tab, newline or backslash.
   for (let start = 0; start < events.length && !stream.destroyed; start += COPY_ROWS_PER_CHUNK) {
@@ -216,11 +218,11 @@ export async function copyNewEvents(
         `${e.order_id}\t${e.user_id}\t${e.page_id}\t${e.product}\t${e.site_version}\t${e.time}\t${e.title}\t${e.target}\n`;
     }
     if (!stream.write(chunk)) {
-      await Promise.race([once(stream, "drain"), finished(stream), failed]);
+      await Promise.race([drained(stream), done]);
     }
   }
   stream.end();
-  await Promise.race([finished(stream), failed]);
+  await done;
   const deltas = minuteDeltas(events);
   await appendRollups(tx, deltas, timeZone);
   return { inserted: events.length, deltas };
@@ -233,4 +235,17 @@ export async function copyNewEvents(
  */
 export function isCopyConflict(error: unknown): boolean {
   return (error as { code?: string } | null)?.code === "23505";
+}
+
+/** Resolves at the stream's next `drain` or `close`, leaving no listener behind. */
+function drained(stream: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off("drain", done);
+      stream.off("close", done);
+      resolve();
+    };
+    stream.on("drain", done);
+    stream.on("close", done);
+  });
 }

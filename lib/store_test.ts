@@ -51,7 +51,7 @@ Deno.test("copyNewEvents writes the same events and rollups as storeEvents", asy
   assert.equal(stored.inserted, 5);
   assert.equal(copied.inserted, 5);
   const sortDeltas = (d: typeof stored.deltas) =>
-    [...d].sort((x, y) => (x.minute + x.title).localeCompare(y.minute + y.title));
+    d.map((x) => [x.minute, x.product, x.site_version, x.title, x.n].join("|")).sort();
   assert.deepEqual(sortDeltas(copied.deltas), sortDeltas(stored.deltas));
   assert.deepEqual(await rollups(b.sql), await rollups(a.sql));
   const days = (await rollups(b.sql)).daily.map((row) => row.day);

@@ -38,7 +38,7 @@ export interface DashboardViewProps {
 }
 
 /** Counters redraw at most this often… */
-const MIN_REDRAW_MS = 250;
+const MIN_REDRAW_MS = 500;
 /** …and the charts, tables and ticker at most this often (50 open tabs share the CPU). */
 const CHART_REDRAW_MS = 1000;
 const RATE_WINDOW_MS = 10_000;
@@ -76,6 +76,7 @@ export default function DashboardView({ initial }: DashboardViewProps) {
     buffered: [] as Update[],
     lastRender: 0,
     timer: undefined as ReturnType<typeof setTimeout> | undefined,
+    timerAt: 0,
     lastChart: 0,
     chartsDirty: false,
     forceCharts: false,
@@ -94,12 +95,17 @@ export default function DashboardView({ initial }: DashboardViewProps) {
     const s = sync.current;
     s.forceCharts ||= force;
     s.chartsDirty ||= charts;
-    if (s.timer !== undefined) {
-      if (!force) return;
-      clearTimeout(s.timer);
-    }
-    const wait = s.forceCharts ? 0 : Math.max(0, s.lastRender + MIN_REDRAW_MS - Date.now());
-    s.timer = setTimeout(renderFrame, wait);
+    const at = s.forceCharts ? Date.now() : Math.max(Date.now(), s.lastRender + MIN_REDRAW_MS);
+    frameAt(at);
+  };
+
+  /** Makes sure a frame runs by `at` (keeps an earlier one, moves a later one up). */
+  const frameAt = (at: number) => {
+    const s = sync.current;
+    if (s.timer !== undefined && s.timerAt <= at) return;
+    clearTimeout(s.timer);
+    s.timerAt = at;
+    s.timer = setTimeout(renderFrame, Math.max(0, at - Date.now()));
   };
 
   const renderFrame = () => {
@@ -115,7 +121,7 @@ export default function DashboardView({ initial }: DashboardViewProps) {
       setChartVersion((v) => v + 1);
     } else {
       // The charts' turn comes later; that frame redraws the counters too, if changed.
-      s.timer = setTimeout(renderFrame, s.lastChart + CHART_REDRAW_MS - now);
+      frameAt(s.lastChart + CHART_REDRAW_MS);
     }
   };
 

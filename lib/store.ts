@@ -101,9 +101,10 @@ export async function storeEvents(
 /**
  * The rollup half of every write, shared so the worker and the bulk loader cannot
  * diverge: given a CTE `per_minute(minute, product, site_version, title, n)` of rows
- * just inserted, appends to the three rollups and selects `per_minute` back.
+ * just inserted, appends to the three rollups and selects `per_minute` back (or only
+ * one row when the caller has the deltas already).
  */
-function rollupsFromPerMinute(tx: Queryable, timeZone: string) {
+function rollupsFromPerMinute(tx: Queryable, timeZone: string, selectBack = true) {
   return tx`
     daily as (
       insert into rollup_daily (day, product, site_version, title, n)
@@ -120,7 +121,12 @@ function rollupsFromPerMinute(tx: Queryable, timeZone: string) {
       select minute, product, site_version, title, n from per_minute
       where minute >= now() - make_interval(hours => ${MINUTE_WINDOW_HOURS})
     )
-    select minute, product, site_version, title, n from per_minute`;
+    ${
+    selectBack
+      ? tx`select minute, product, site_version, title, n from per_minute`
+      // Data-modifying CTEs run to completion whether or not the query reads them.
+      : tx`select 1 as done`
+  }`;
 }
 
 /**
@@ -129,25 +135,27 @@ function rollupsFromPerMinute(tx: Queryable, timeZone: string) {
  */
 export function minuteDeltas(events: readonly EcommerceEvent[]): MinuteDelta[] {
   const counts = new Map<string, MinuteDelta>();
-  for (const event of events) {
-    // event.time is canonical ISO UTC (`2019-01-11T09:24:43.000Z`): its first 16
-    // characters name the minute.
-    const minute = event.time.slice(0, 16);
-    const key = `${minute}|${event.product}|${event.site_version}|${event.title}`;
-    const delta = counts.get(key);
-    if (delta) {
-      delta.n++;
-    } else {
-      counts.set(key, {
-        minute: `${minute}:00.000Z`,
-        product: event.product,
-        site_version: event.site_version,
-        title: event.title,
-        n: 1,
-      });
-    }
-  }
+  for (const event of events) countMinute(counts, event);
   return [...counts.values()];
+}
+
+function countMinute(counts: Map<string, MinuteDelta>, event: EcommerceEvent): void {
+  // event.time is canonical ISO UTC (`2019-01-11T09:24:43.000Z`): its first 16
+  // characters name the minute, the bucket of date_trunc('minute').
+  const minute = event.time.slice(0, 16);
+  const key = `${minute}|${event.product}|${event.site_version}|${event.title}`;
+  const delta = counts.get(key);
+  if (delta) {
+    delta.n++;
+  } else {
+    counts.set(key, {
+      minute: `${minute}:00.000Z`,
+      product: event.product,
+      site_version: event.site_version,
+      title: event.title,
+      n: 1,
+    });
+  }
 }
 
 /**
@@ -169,26 +177,105 @@ export async function appendRollups(
         ${deltas.map((d) => d.n)}::int8[]
       ) as d(minute, product, site_version, title, n)
     ),
-    ${rollupsFromPerMinute(tx, timeZone)}`;
+    ${rollupsFromPerMinute(tx, timeZone, false)}`;
 }
 
 /** Rows per write to the COPY stream (~300 KB): few, large socket writes. */
 const COPY_ROWS_PER_CHUNK = 2000;
 
 /**
- * The bulk loader's fast path: COPYs `events` straight into `events` (no staging, no
- * `ON CONFLICT`), then appends their rollups. Valid only when none of the `order_id`s
- * is stored yet: otherwise the COPY fails with a unique violation (code `23505`), the
- * caller's transaction must be rolled back, and {@linkcode storeEvents} (which skips
- * duplicates) used instead. Either way the invariant holds: rollups are appended only
- * if every row went in. {@linkcode isCopyConflict} tells that failure from others.
+ * Events prepared for {@linkcode copyNewEvents}, compactly: their rows in COPY's text
+ * format, joined into ~300 KB strings, and their per-minute counts. A bulk loader
+ * holding a batch this way keeps a few large strings instead of ~10 small objects per
+ * row, which is most of what its garbage collector would otherwise do.
+ */
+export class CopyBatch {
+  #chunks: string[] = [];
+  #rows: string[] = [];
+  #size = 0;
+  #counts = new Map<string, MinuteDelta>();
+
+  /** Adds one event. */
+  add(event: EcommerceEvent): void {
+    // Canonical events need no escaping in COPY's text format: hex ids, enum words, ISO
+    // times and digits contain no tab, newline or backslash.
+    this.#rows.push(
+      `${event.order_id}\t${event.user_id}\t${event.page_id}\t${event.product}\t${event.site_version}\t${event.time}\t${event.title}\t${event.target}\n`,
+    );
+    if (this.#rows.length === COPY_ROWS_PER_CHUNK) this.#seal();
+    this.#size++;
+    countMinute(this.#counts, event);
+  }
+
+  /** Events added. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** The COPY text, in chunks of up to 2,000 rows. */
+  chunks(): string[] {
+    this.#seal();
+    return this.#chunks;
+  }
+
+  /** Per-minute counts of the events (what their rollup rows are computed from). */
+  deltas(): MinuteDelta[] {
+    return [...this.#counts.values()];
+  }
+
+  /** The events back, for {@linkcode storeEvents} when the COPY met a duplicate. */
+  events(): EcommerceEvent[] {
+    const events: EcommerceEvent[] = [];
+    for (const chunk of this.chunks()) {
+      for (const line of chunk.split("\n")) {
+        if (line === "") continue;
+        const [order_id, user_id, page_id, product, site_version, time, title, target] = line
+          .split("\t");
+        events.push({
+          order_id,
+          user_id,
+          page_id,
+          product: product as Product,
+          site_version: site_version as SiteVersion,
+          time,
+          title: title as Title,
+          target: target === "1" ? 1 : 0,
+        });
+      }
+    }
+    return events;
+  }
+
+  #seal(): void {
+    // join() makes one flat string, so the per-row strings (and the fields they were
+    // built from) become garbage at once instead of being kept alive by a rope.
+    if (this.#rows.length > 0) this.#chunks.push(this.#rows.join(""));
+    this.#rows = [];
+  }
+}
+
+/**
+ * The bulk loader's fast path: COPYs the events straight into `events` (no staging,
+ * no `ON CONFLICT`), then appends their rollups. Valid only when none of the
+ * `order_id`s is stored yet: otherwise the COPY fails with a unique violation (code
+ * `23505`), the caller's transaction must be rolled back, and {@linkcode storeEvents}
+ * (which skips duplicates) used instead. Either way the invariant holds: rollups are
+ * appended only if every row went in. {@linkcode isCopyConflict} tells that failure
+ * from others.
  */
 export async function copyNewEvents(
   tx: Queryable,
-  events: readonly EcommerceEvent[],
+  events: readonly EcommerceEvent[] | CopyBatch,
   timeZone: string,
 ): Promise<StoreResult> {
-  if (events.length === 0) return { inserted: 0, deltas: [] };
+  let batch: CopyBatch;
+  if (events instanceof CopyBatch) {
+    batch = events;
+  } else {
+    batch = new CopyBatch();
+    for (const event of events) batch.add(event);
+  }
+  if (batch.size === 0) return { inserted: 0, deltas: [] };
   const query = tx`
     copy events (order_id, user_id, page_id, product, site_version, event_time, title, target)
     from stdin`;
@@ -207,25 +294,15 @@ export async function copyNewEvents(
   const stream = await query.writable();
   const done = Promise.race([finished(stream), failed]);
   done.catch(() => {});
-  // Canonical events need no escaping in COPY's text format: hex ids, enum words, ISO
-  // times and digits contain no tab, newline or backslash.
-  for (let start = 0; start < events.length && !stream.destroyed; start += COPY_ROWS_PER_CHUNK) {
-    let chunk = "";
-    const end = Math.min(events.length, start + COPY_ROWS_PER_CHUNK);
-    for (let i = start; i < end; i++) {
-      const e = events[i];
-      chunk +=
-        `${e.order_id}\t${e.user_id}\t${e.page_id}\t${e.product}\t${e.site_version}\t${e.time}\t${e.title}\t${e.target}\n`;
-    }
-    if (!stream.write(chunk)) {
-      await Promise.race([drained(stream), done]);
-    }
+  for (const chunk of batch.chunks()) {
+    if (stream.destroyed) break;
+    if (!stream.write(chunk)) await Promise.race([drained(stream), done]);
   }
   stream.end();
   await done;
-  const deltas = minuteDeltas(events);
+  const deltas = batch.deltas();
   await appendRollups(tx, deltas, timeZone);
-  return { inserted: events.length, deltas };
+  return { inserted: batch.size, deltas };
 }
 
 /**

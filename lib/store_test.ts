@@ -3,7 +3,7 @@ import { createTestDatabase } from "../tests/support/services.ts";
 import type { Sql } from "./db.ts";
 import type { EcommerceEvent } from "./event.ts";
 import { checkInvariant } from "./ingest/invariant.ts";
-import { copyNewEvents, isCopyConflict, minuteDeltas, storeEvents } from "./store.ts";
+import { CopyBatch, copyNewEvents, isCopyConflict, minuteDeltas, storeEvents } from "./store.ts";
 
 function event(i: number, time: string, title: EcommerceEvent["title"] = "banner_show") {
   const hex = i.toString(16).padStart(32, "0");
@@ -87,4 +87,16 @@ Deno.test("minuteDeltas counts events per UTC minute and key", () => {
   ]);
   const same = minuteDeltas([EVENTS[0], { ...EVENTS[1], product: EVENTS[0].product }]);
   assert.deepEqual(same.map((d) => d.n), [2]);
+});
+
+Deno.test("CopyBatch gives back the events it was given, and their minute counts", () => {
+  const batch = new CopyBatch();
+  const many = Array.from({ length: 4500 }, (_, i) => event(i + 10, EVENTS[i % 4].time, "order"));
+  for (const e of many) batch.add(e);
+  assert.equal(batch.size, 4500);
+  assert.equal(batch.chunks().length, 3);
+  assert.deepEqual(batch.events(), many);
+  const sorted = (d: ReturnType<typeof minuteDeltas>) =>
+    d.map((x) => [x.minute, x.product, x.site_version, x.title, x.n].join("|")).sort();
+  assert.deepEqual(sorted(batch.deltas()), sorted(minuteDeltas(many)));
 });

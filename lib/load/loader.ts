@@ -17,9 +17,8 @@
  * @module
  */
 import type { Sql } from "../db.ts";
-import type { EcommerceEvent } from "../event.ts";
 import { type CsvHeader, isBlankRow, parseCsvFields, parseCsvHeader } from "../csv_row.ts";
-import { copyNewEvents, isCopyConflict, storeEvents } from "../store.ts";
+import { CopyBatch, copyNewEvents, isCopyConflict, storeEvents } from "../store.ts";
 import { openCsv } from "./csv_source.ts";
 import { openRejects } from "./rejects.ts";
 
@@ -97,17 +96,18 @@ export async function loadCsv(sql: Sql, path: string, options: LoadOptions): Pro
     seconds: (performance.now() - started) / 1000,
   });
 
-  const send = async (events: EcommerceEvent[]) => {
+  const send = async (batch: CopyBatch) => {
     if (fastPath) {
       try {
-        await sql.begin((tx) => copyNewEvents(tx, events, options.timeZone));
-        counts.loaded += events.length;
+        await sql.begin((tx) => copyNewEvents(tx, batch, options.timeZone));
+        counts.loaded += batch.size;
         return;
       } catch (error) {
         if (!isCopyConflict(error)) throw error;
         fastPath = false;
       }
     }
+    const events = batch.events();
     const { inserted } = await sql.begin((tx) => storeEvents(tx, events, options.timeZone));
     counts.loaded += inserted;
     counts.duplicates += events.length - inserted;
@@ -116,7 +116,7 @@ export async function loadCsv(sql: Sql, path: string, options: LoadOptions): Pro
   };
 
   let header: CsvHeader | undefined;
-  let batch: EcommerceEvent[] = [];
+  let batch = new CopyBatch();
   let inflight: Promise<void> = Promise.resolve();
   let complete = true;
   let rejectsPath: string | undefined;
@@ -141,13 +141,13 @@ export async function loadCsv(sql: Sql, path: string, options: LoadOptions): Pro
           await rejects.add(item.line, result.reason, item.fields);
           continue;
         }
-        batch.push(result.value);
-        if (batch.length >= batchSize) {
+        batch.add(result.value);
+        if (batch.size >= batchSize) {
           await inflight;
           inflight = send(batch);
           // Surfaced by the next await; this only avoids an unhandled rejection meanwhile.
           inflight.catch(() => {});
-          batch = [];
+          batch = new CopyBatch();
         }
       }
       options.onProgress?.(progress());

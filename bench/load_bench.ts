@@ -211,8 +211,9 @@ try {
       runs.same.push(await runCopy(file, "same"));
       runs.pk_only.push(await runCopy(file, "pk_only"));
       runs.bare.push(await runCopy(file, "bare"));
+      const load = (await Deno.readTextFile("/proc/loadavg")).split(" ")[0];
       console.log(
-        `  repeat ${i + 1}: ` +
+        `  repeat ${i + 1} (load average ${load}): ` +
           Object.entries(runs).map(([k, v]) => `${k} ${v[i].seconds.toFixed(1)} s`).join(", "),
       );
     }

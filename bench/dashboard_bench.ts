@@ -11,7 +11,7 @@
  *    as separate processes (`deno task worker`, `deno task web`); for each count in
  *    `--pages` (one row each; 1 is the pipeline without rendering contention), that many
  *    dashboards open in one headless Chromium, events produced to Kafka at `--rate`/s for
- *    `--seconds`. Every 500 ms one of them is a marker order; each page records when
+ *    `--seconds`. Every 250–750 ms one of them is a marker order; each page records when
  *    its kpi-orders changes (MutationObserver, wall clock), so each marker gives one
  *    latency per page: produced (before `send`) → the KPI on screen shows it.
  *
@@ -235,7 +235,7 @@ async function benchLatency() {
   };
   console.log(`\n## Click → screen: produced → kpi-orders changed`);
   console.log(
-    `dashboards open in one headless Chromium (1200×800 each), ${rate} events/s for ${seconds} s per row, a marker order every 500 ms; ${navigator.hardwareConcurrency} CPUs`,
+    `dashboards open in one headless Chromium (1200×800 each), ${rate} events/s for ${seconds} s per row, a marker order every 250–750 ms; ${navigator.hardwareConcurrency} CPUs`,
   );
   const worker = spawnTask("workers/ingest.ts", env);
   const web = spawnTask("main.ts", env);
@@ -360,7 +360,8 @@ async function benchLatency() {
           markers.push(Date.now());
           send([event(markers.length, "order")]).catch(() => failures++);
           batch.pop();
-          nextMarker += 500;
+          // Irregular spacing, so markers sample every phase of the hub's and tab's clocks.
+          nextMarker += 250 + Math.random() * 500;
         }
         produced += due;
         if (batch.length > 0) send(batch).catch(() => failures++);

@@ -37,8 +37,8 @@ export interface DashboardViewProps {
   initial: Summary;
 }
 
-/** Counters redraw at most this often… */
-const MIN_REDRAW_MS = 500;
+/** Counters redraw at most this often (the hub sends at most two messages a second)… */
+const MIN_REDRAW_MS = 450;
 /** …and the charts, tables and ticker at most this often (50 open tabs share the CPU). */
 const CHART_REDRAW_MS = 1000;
 const RATE_WINDOW_MS = 10_000;
@@ -77,6 +77,7 @@ export default function DashboardView({ initial }: DashboardViewProps) {
     lastRender: 0,
     timer: undefined as ReturnType<typeof setTimeout> | undefined,
     timerAt: 0,
+    timerTrailing: false,
     lastChart: 0,
     chartsDirty: false,
     forceCharts: false,
@@ -99,12 +100,17 @@ export default function DashboardView({ initial }: DashboardViewProps) {
     frameAt(at);
   };
 
-  /** Makes sure a frame runs by `at` (keeps an earlier one, moves a later one up). */
-  const frameAt = (at: number) => {
+  /**
+   * Makes sure a frame runs by `at` (keeps an earlier one, moves a later one up).
+   * `trailing`: a frame only for charts left dirty; it does not count against the
+   * counters' throttle, so it never delays the next data frame.
+   */
+  const frameAt = (at: number, trailing = false) => {
     const s = sync.current;
     if (s.timer !== undefined && s.timerAt <= at) return;
     clearTimeout(s.timer);
     s.timerAt = at;
+    s.timerTrailing = trailing;
     s.timer = setTimeout(renderFrame, Math.max(0, at - Date.now()));
   };
 
@@ -112,7 +118,7 @@ export default function DashboardView({ initial }: DashboardViewProps) {
     const s = sync.current;
     const now = Date.now();
     s.timer = undefined;
-    s.lastRender = now;
+    if (!s.timerTrailing) s.lastRender = now;
     setVersion((v) => v + 1);
     if (!s.chartsDirty) return;
     if (s.forceCharts || now - s.lastChart >= CHART_REDRAW_MS) {
@@ -120,8 +126,8 @@ export default function DashboardView({ initial }: DashboardViewProps) {
       s.lastChart = now;
       setChartVersion((v) => v + 1);
     } else {
-      // The charts' turn comes later; that frame redraws the counters too, if changed.
-      frameAt(s.lastChart + CHART_REDRAW_MS);
+      // The charts' turn: with the next data frame, or this trailing one if none comes.
+      frameAt(s.lastChart + CHART_REDRAW_MS, true);
     }
   };
 
@@ -206,7 +212,8 @@ export default function DashboardView({ initial }: DashboardViewProps) {
         if (status.eventsPerSecond !== null) {
           current.current.eventsPerSecond = status.eventsPerSecond;
         }
-        scheduleRender(false, false);
+        // Drawn with the next data frame, or by the idle clock: a frame of its own would
+        // push the next data frame back by the throttle.
       },
     });
     const onPop = () => {
@@ -221,8 +228,10 @@ export default function DashboardView({ initial }: DashboardViewProps) {
       const at = Date.now();
       s.now = at;
       s.arrivals = s.arrivals.filter(([t]) => t > at - RATE_WINDOW_MS);
-      // The age and rate change each second: drawn with the next frame, not one of their own.
-      scheduleRender(false, false);
+      // The age and rate change each second. While data flows they ride on its frames;
+      // when quiet, this frame does not count against the throttle (a new event is drawn
+      // at once, not half a second after the clock ticked).
+      if (at - s.lastRender >= 1000 && s.timer === undefined) setVersion((v) => v + 1);
       // Midnight in the analytics zone: today's numbers start again from the server.
       const summary = current.current;
       if (!s.buffering && dayIn(at, summary.timeZone) !== summary.today.day) load(summary.query);

@@ -1,9 +1,10 @@
 /**
  * The web process's live fan-out: one `LISTEN` on the topic's channel (postgres.js
  * keeps it on a dedicated connection and re-listens after a reconnect), and every
- * open dashboard socket fed from it. Notifications arriving within `flushMs` are
- * coalesced into one message (deltas of a key summed), so a busy worker causes a few
- * messages per second per socket, not one per batch.
+ * open dashboard socket fed from it. A quiet hub sends a notification on at once
+ * (after a few milliseconds to gather a burst); a busy one sends at most one message
+ * per `flushMs`, with everything received meanwhile coalesced (deltas of a key summed),
+ * so a worker committing many batches a second costs each tab two messages a second.
  *
  * @module
  */
@@ -47,7 +48,7 @@ export interface LiveHubOptions {
   sql: Sql;
   /** The events topic (the channel is `liveChannel(topic)`). */
   topic: string;
-  /** Coalescing window in ms; default 100. */
+  /** Least time between two messages in ms; default 500. */
   flushMs?: number;
   /** Sockets with more than this many bytes unsent are closed (they resync); default 1 MiB. */
   maxBufferedBytes?: number;
@@ -75,10 +76,12 @@ export interface LiveHub {
 
 const TICKER_SIZE = 10;
 const HEARTBEAT_MS = 25_000;
+/** After a quiet spell, how long to wait for the rest of a burst (the worker's other partitions). */
+const GATHER_MS = 10;
 
 /** Creates the hub (not yet listening). */
 export function createLiveHub(options: LiveHubOptions): LiveHub {
-  const flushMs = options.flushMs ?? 100;
+  const flushMs = options.flushMs ?? 500;
   const maxBuffered = options.maxBufferedBytes ?? 1 << 20;
   const instance = crypto.randomUUID().slice(0, 8);
   const sockets = new Set<WebSocket>();
@@ -87,6 +90,7 @@ export function createLiveHub(options: LiveHubOptions): LiveHub {
   let pendingAt = 0;
   let truncated = false;
   let seq = 0;
+  let lastFlush = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let heartbeat: ReturnType<typeof setInterval> | undefined;
   let statusTimer: ReturnType<typeof setInterval> | undefined;
@@ -106,6 +110,7 @@ export function createLiveHub(options: LiveHubOptions): LiveHub {
 
   function flush() {
     timer = undefined;
+    lastFlush = Date.now();
     if (pending.size === 0 && pendingEvents.length === 0 && !truncated) return;
     const message: LiveMessage = {
       type: "update",
@@ -136,7 +141,7 @@ export function createLiveHub(options: LiveHubOptions): LiveHub {
     pendingEvents = [...update.e, ...pendingEvents].slice(0, TICKER_SIZE);
     pendingAt = Math.max(pendingAt, update.at);
     truncated ||= update.truncated === true;
-    timer ??= setTimeout(flush, flushMs);
+    timer ??= setTimeout(flush, Math.max(GATHER_MS, lastFlush + flushMs - Date.now()));
   }
 
   return {

@@ -306,8 +306,9 @@ Deno.test({
       n: 2,
     } as const;
     const channel = liveChannel(dash.topic.topic);
-    await dash.db.sql`select pg_notify(${channel}, ${encodeLiveUpdate([delta], [])})`;
-    await dash.db.sql`select pg_notify(${channel}, ${encodeLiveUpdate([{ ...delta, n: 3 }], [])})`;
+    // One statement: both are delivered at its commit, as two worker batches can be.
+    await dash.db.sql`select pg_notify(${channel}, ${encodeLiveUpdate([delta], [])}),
+      pg_notify(${channel}, ${encodeLiveUpdate([{ ...delta, n: 3 }], [])})`;
     const update = await live.next((m) => m.type === "update");
     assert.ok(update.type === "update");
     assert.deepEqual(update.d, [[minute, "clothes", "mobile", "order", 5]]);

@@ -38,6 +38,8 @@ export interface KafkaOptions {
   verbose?: boolean;
   /** No kafkajs logs at all: for callers that report failures themselves (the shop's producer). */
   quiet?: boolean;
+  /** A health probe: no retries and short timeouts, so a dead broker answers "no" fast. */
+  probe?: boolean;
 }
 
 /** Creates a kafkajs client for `brokers` with retry settings suited to a local broker. */
@@ -46,9 +48,11 @@ export function createKafka(brokers: string[], options: KafkaOptions = {}): Kafk
     clientId: options.clientId ?? "ecommerce",
     brokers,
     logLevel: options.quiet ? logLevel.NOTHING : options.verbose ? logLevel.INFO : logLevel.ERROR,
-    connectionTimeout: 3_000,
-    requestTimeout: 30_000,
-    retry: { initialRetryTime: 200, retries: 8, maxRetryTime: 5_000 },
+    connectionTimeout: options.probe ? 1_000 : 3_000,
+    requestTimeout: options.probe ? 3_000 : 30_000,
+    retry: options.probe
+      ? { retries: 0 }
+      : { initialRetryTime: 200, retries: 8, maxRetryTime: 5_000 },
   });
 }
 

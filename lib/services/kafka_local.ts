@@ -173,7 +173,8 @@ export async function startLocalKafka(options: LocalKafkaOptions): Promise<Local
 
 /** True when the brokers answer a metadata request. */
 export async function kafkaAnswers(brokers: string[]): Promise<boolean> {
-  const admin = createKafka(brokers, { clientId: "ecommerce-probe" }).admin();
+  const admin = createKafka(brokers, { clientId: "ecommerce-probe", probe: true, quiet: true })
+    .admin();
   try {
     await admin.connect();
     await admin.listTopics();

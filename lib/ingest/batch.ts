@@ -6,10 +6,16 @@
  *
  * @module
  */
-import type { Sql } from "../db.ts";
+import type { Sql, Tx } from "../db.ts";
 import { type EcommerceEvent, parseEventMessage } from "../event.ts";
 import { encodeLiveUpdate, liveChannel } from "../live_update.ts";
-import { type MinuteDelta, storeEvents } from "../store.ts";
+import {
+  copyNewEvents,
+  isCopyConflict,
+  type MinuteDelta,
+  storeEvents,
+  type StoreResult,
+} from "../store.ts";
 
 /** The parts of a Kafka message the worker reads (kafkajs's and others' shapes fit). */
 export interface RawMessage {
@@ -89,7 +95,7 @@ export async function commitBatch(sql: Sql, input: BatchInput): Promise<BatchOut
   );
   const newest = newestEvents(input.events, TICKER_EVENTS);
   return await sql.begin(async (tx) => {
-    const { inserted, deltas } = await storeEvents(tx, events, input.timeZone);
+    const { inserted, deltas } = await storeNew(tx, events, input.timeZone);
     await tx`
       insert into ingest_offsets (topic, partition, next_offset, high_watermark)
       values (${input.topic}, ${input.partition}, ${input.nextOffset}, ${
@@ -118,6 +124,29 @@ export async function commitBatch(sql: Sql, input: BatchInput): Promise<BatchOut
     }
     return { inserted, deltas, rejected, newestEventTime: newest[0]?.time };
   });
+}
+
+/**
+ * Stores `events` (sorted by order_id): first with COPY, the cheap path when none is
+ * stored yet (the usual case: duplicates are redeliveries and producer retries), inside
+ * a savepoint; on a unique violation the savepoint is rolled back and
+ * {@linkcode storeEvents} skips the duplicates. Both append rollups only for rows that
+ * went in, so the invariant holds on either path.
+ */
+async function storeNew(
+  tx: Tx,
+  events: readonly EcommerceEvent[],
+  timeZone: string,
+): Promise<StoreResult> {
+  const hasRepeat = events.some((event, i) => i > 0 && event.order_id === events[i - 1].order_id);
+  if (!hasRepeat) {
+    try {
+      return await tx.savepoint((sp) => copyNewEvents(sp, events, timeZone));
+    } catch (error) {
+      if (!isCopyConflict(error)) throw error;
+    }
+  }
+  return await storeEvents(tx, events, timeZone);
 }
 
 /** The `count` newest events by event time, newest first. */

@@ -9,8 +9,15 @@ import { useEffect, useState } from "preact/hooks";
 import type { DayRange } from "../lib/summary.ts";
 import { RANGE_EVENT } from "../components/dashboard/format.tsx";
 import type { ExploreStats } from "../lib/explore.ts";
-import { CategoryName, Count, formatCount } from "../components/dashboard/format.tsx";
-import type { Product } from "../lib/event.ts";
+import {
+  CategoryName,
+  Count,
+  DEVICE_LABELS,
+  formatCount,
+  formatPercent,
+  TITLE_LABELS,
+} from "../components/dashboard/format.tsx";
+import { TITLES } from "../lib/event.ts";
 
 /** Props of {@linkcode ExplorePanel}. */
 export interface ExplorePanelProps {
@@ -67,6 +74,7 @@ export default function ExplorePanel({ range }: ExplorePanelProps) {
 }
 
 function ExploreBody({ stats }: { stats: ExploreStats }) {
+  const when = (iso: string | null) => iso ? iso.slice(0, 19).replace("T", " ") + " UTC" : "–";
   return (
     <div class="explore-grid">
       <div>
@@ -74,24 +82,31 @@ function ExploreBody({ stats }: { stats: ExploreStats }) {
         <dl class="facts">
           <dt>Events</dt>
           <dd>
-            <Count value={stats.total} testid="explore-total" />
+            <Count value={stats.events} testid="explore-total" />
           </dd>
           <dt>First event</dt>
-          <dd>{stats.first ?? "–"}</dd>
+          <dd>{when(stats.firstEvent)}</dd>
           <dt>Last event</dt>
-          <dd>{stats.last ?? "–"}</dd>
-          {stats.byTitle.map((row) => [
-            <dt key={`t-${row.title}`}>{row.title}</dt>,
-            <dd key={`d-${row.title}`}>{formatCount(row.events)}</dd>,
+          <dd>{when(stats.lastEvent)}</dd>
+          {TITLES.map((title) => [
+            <dt key={`t-${title}`}>{TITLE_LABELS[title]}</dt>,
+            <dd key={`d-${title}`}>{formatCount(stats.byTitle[title])}</dd>,
+          ])}
+          {stats.funnelBySiteVersion.map((row) => [
+            <dt key={`s-${row.site_version}`}>{DEVICE_LABELS[row.site_version]} CTR / conv.</dt>,
+            <dd key={`v-${row.site_version}`}>
+              {row.ctr === null ? "–" : formatPercent(row.ctr)} /{" "}
+              {row.conversion === null ? "–" : formatPercent(row.conversion)}
+            </dd>,
           ])}
         </dl>
       </div>
       <div>
         <h3>Top products</h3>
         <ol class="top">
-          {stats.topProducts.map((row) => (
+          {stats.byProduct.map((row) => (
             <li key={row.product}>
-              <CategoryName product={row.product as Product} />
+              <CategoryName product={row.product} />
               <span>{formatCount(row.events)}</span>
             </li>
           ))}
@@ -99,10 +114,10 @@ function ExploreBody({ stats }: { stats: ExploreStats }) {
       </div>
       <div>
         <h3>Top users</h3>
-        <ol class="top mono">
+        <ol class="top mono" data-testid="explore-users">
           {stats.topUsers.map((row) => (
-            <li key={row.id}>
-              <code title={row.id}>{row.id.slice(0, 12)}…</code>
+            <li key={row.user_id}>
+              <code title={row.user_id}>{row.user_id.slice(0, 12)}…</code>
               <span>{formatCount(row.events)}</span>
             </li>
           ))}
@@ -112,8 +127,8 @@ function ExploreBody({ stats }: { stats: ExploreStats }) {
         <h3>Top pages</h3>
         <ol class="top mono">
           {stats.topPages.map((row) => (
-            <li key={row.id}>
-              <code title={row.id}>{row.id.slice(0, 12)}…</code>
+            <li key={row.page_id}>
+              <code title={row.page_id}>{row.page_id.slice(0, 12)}…</code>
               <span>{formatCount(row.events)}</span>
             </li>
           ))}

@@ -137,14 +137,17 @@ Deno.test({
       ),
     );
 
-    // The explore panel: totals from the rollups, top users from events.
+    // The explore panel (computeStats): totals from the rollups, top users from events.
     const explore = await (await fetch(`${base}/api/explore?range=all`)).json();
     const [{ total }] = await dash.db.sql`select count(*)::int8 as total from events`;
-    assert.equal(explore.total, total);
+    assert.equal(explore.events, total);
     const topUsers = await dash.db.sql`
       select replace(user_id::text, '-', '') as id, count(*)::int8 as events from events
       group by user_id order by 2 desc, 1 limit 5`;
-    assert.deepEqual(explore.topUsers, topUsers.map((r) => ({ id: r.id, events: r.events })));
+    assert.deepEqual(
+      explore.topUsers,
+      topUsers.map((r) => ({ user_id: r.id, events: r.events })),
+    );
 
     // The page itself carries the same numbers in its HTML, before any script runs.
     const html = await (await fetch(`${base}/dashboard`)).text();

@@ -3,8 +3,9 @@
 // the page loads with the database's numbers; a produced order increments kpi-orders
 // without a reload; switching the range changes the chart and the URL (no reload);
 // the web server restarts on the same port and the page reconnects and catches up with
-// what was stored meanwhile. (The 1-second target is measured by
-// bench/dashboard_bench.ts; this test logs the latency it saw and asserts the change.)
+// what was stored meanwhile; the explore panel shows the stats for the page's range.
+// (The 1-second target is measured by bench/dashboard_bench.ts; this test logs the
+// latency it saw and asserts the change.)
 import assert from "node:assert/strict";
 import { createKafka } from "../lib/kafka.ts";
 import { type EcommerceEvent, encodeEvent } from "../lib/event.ts";
@@ -145,6 +146,15 @@ Deno.test({
       assert.equal(
         await page.evaluate(() => (globalThis as Record<string, unknown>).__sameDocument),
         true,
+      );
+      // 5. The explore panel shows what `deno task stats` shows for the page's range.
+      await page.click('[data-testid="explore"] summary');
+      const [{ events30 }] = await dash.db.sql`
+        select count(*)::int8 as events30 from events
+        where event_time >= date_trunc('day', now() at time zone 'UTC') at time zone 'UTC' - interval '29 days'`;
+      await page.waitForFunction(
+        (text) => document.querySelector('[data-testid="explore-total"]')?.textContent === text,
+        String(events30),
       );
       assert.deepEqual(problems, []);
     } finally {

@@ -74,7 +74,8 @@ export default function ExplorePanel({ range }: ExplorePanelProps) {
 }
 
 function ExploreBody({ stats }: { stats: ExploreStats }) {
-  const when = (iso: string | null) => iso ? iso.slice(0, 19).replace("T", " ") + " UTC" : "–";
+  // Times in UTC, to the minute: the panel's column is narrow.
+  const when = (iso: string | null) => iso ? iso.slice(0, 16).replace("T", " ") : "–";
   return (
     <div class="explore-grid">
       <div>
@@ -84,9 +85,9 @@ function ExploreBody({ stats }: { stats: ExploreStats }) {
           <dd>
             <Count value={stats.events} testid="explore-total" />
           </dd>
-          <dt>First event</dt>
+          <dt>First event (UTC)</dt>
           <dd>{when(stats.firstEvent)}</dd>
-          <dt>Last event</dt>
+          <dt>Last event (UTC)</dt>
           <dd>{when(stats.lastEvent)}</dd>
           {TITLES.map((title) => [
             <dt key={`t-${title}`}>{TITLE_LABELS[title]}</dt>,

@@ -47,7 +47,9 @@ export function KpiStrip({ summary, liveRate, now }: KpiStripProps) {
       </div>
       <div class="kpi small">
         <div class="kpi-label">Events/s now</div>
-        <div class="kpi-value" data-testid="kpi-rate">{rate.toFixed(rate < 10 ? 1 : 0)}</div>
+        <div class="kpi-value" data-testid="kpi-rate">
+          {rate < 10 ? rate.toFixed(1) : formatCount(Math.round(rate))}
+        </div>
       </div>
       <div class="kpi small">
         <div class="kpi-label">Consumer lag</div>

@@ -207,6 +207,9 @@ export default function DashboardView({ initial }: DashboardViewProps) {
         if (update.truncated) load(current.current.query);
         scheduleRender();
       },
+      onResync() {
+        load(current.current.query);
+      },
       onStatus(status) {
         current.current.lag = status.lag;
         if (status.eventsPerSecond !== null) {

@@ -357,3 +357,32 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "when Postgres drops the hub's LISTEN connection, open dashboards are told to resync and updates flow again",
+  ...sanitize,
+  async fn() {
+    const { kafkaBrokers } = await testServices();
+    await using dash = await startTestDashboard(kafkaBrokers);
+    const live = openSocket(`${dash.web.url.replace("http:", "ws:")}/api/live`, {
+      origin: dash.web.url,
+    });
+    assert.equal(await live.opened, true);
+    await live.next((m) => m.type === "hello");
+    const [{ terminated }] = await dash.db.sql`
+      select count(pg_terminate_backend(pid))::int as terminated from pg_stat_activity
+      where datname = current_database() and query ilike 'listen %'`;
+    assert.equal(terminated, 1);
+    await live.next((m) => m.type === "resync", 10_000);
+    const minute = new Date(Math.floor(Date.now() / 60_000) * 60_000).toISOString();
+    const payload = encodeLiveUpdate(
+      [{ minute, product: "clothes", site_version: "mobile", title: "order", n: 1 }],
+      [],
+    );
+    await dash.db.sql`select pg_notify(${liveChannel(dash.topic.topic)}, ${payload})`;
+    const update = await live.next((m) => m.type === "update");
+    assert.ok(update.type === "update" && update.d[0][4] === 1);
+    await live.close();
+  },
+});

@@ -13,6 +13,8 @@ export interface LiveClientHandlers {
   onHello(message: Extract<LiveMessage, { type: "hello" }>): void;
   /** An update arrived. */
   onUpdate(message: Extract<LiveMessage, { type: "update" }>): void;
+  /** The server may have missed notifications: refetch the summary. */
+  onResync?(): void;
   /** Ingest status (lag, rate), pushed every few seconds. */
   onStatus?(status: { lag: number | null; eventsPerSecond: number | null }): void;
   /** The connection opened or closed. */
@@ -60,6 +62,8 @@ export function connectLive(
         handlers.onUpdate(message);
       } else if (message.type === "status") {
         handlers.onStatus?.(message);
+      } else if (message.type === "resync") {
+        handlers.onResync?.();
       }
     };
     socket.onclose = () => {

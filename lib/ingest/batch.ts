@@ -127,7 +127,15 @@ export async function commitBatch(sql: Sql, input: BatchInput): Promise<BatchOut
 }
 
 /**
- * Stores `events` (sorted by order_id): first with COPY, the cheap path when none is
+ * Smallest batch stored with COPY. COPY takes more round trips (savepoint, the stream,
+ * the rollups, release) and its small writes can stall on delayed ACKs for up to
+ * 200 ms: worth it for the large batches of a backlog, not for the trickle of a live
+ * stream, where one `storeEvents` statement keeps produce → NOTIFY in milliseconds.
+ */
+const COPY_MIN_EVENTS = 500;
+
+/**
+ * Stores `events` (sorted by order_id): for a large batch first with COPY, the cheap path when none is
  * stored yet (the usual case: duplicates are redeliveries and producer retries), inside
  * a savepoint; on a unique violation the savepoint is rolled back and
  * {@linkcode storeEvents} skips the duplicates. Both append rollups only for rows that
@@ -139,7 +147,7 @@ async function storeNew(
   timeZone: string,
 ): Promise<StoreResult> {
   const hasRepeat = events.some((event, i) => i > 0 && event.order_id === events[i - 1].order_id);
-  if (!hasRepeat) {
+  if (events.length >= COPY_MIN_EVENTS && !hasRepeat) {
     try {
       return await tx.savepoint((sp) => copyNewEvents(sp, events, timeZone));
     } catch (error) {

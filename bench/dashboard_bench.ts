@@ -246,6 +246,8 @@ async function benchLatency() {
     args: [
       "--no-sandbox",
       "--disable-gpu",
+      // Every tab renders as if in front: the worst case for this machine, and what
+      // 50 viewers on their own screens would see.
       "--disable-background-timer-throttling",
       "--disable-renderer-backgrounding",
       "--disable-backgrounding-occluded-windows",

@@ -60,12 +60,6 @@ export interface LiveHubOptions {
   status?: () => Promise<{ lag: number | null; eventsPerSecond: number | null }>;
   /** Status interval in ms; default 2,000. */
   statusMs?: number;
-  /**
-   * How often the hub NOTIFYs itself to check its LISTEN still works (postgres.js
-   * re-listens after a lost connection, but gives up if Postgres is still down then);
-   * default 10,000 ms. A probe not back by the next round re-creates the LISTEN.
-   */
-  probeMs?: number;
 }
 
 /** The hub of one web process. */
@@ -108,8 +102,6 @@ export function createLiveHub(options: LiveHubOptions): LiveHub {
   let stopped = false;
   let unlisten: (() => Promise<void>) | undefined;
   let listens = 0;
-  let probe: string | undefined;
-  let probeTimer: ReturnType<typeof setInterval> | undefined;
   const channel = liveChannel(options.topic);
 
   function broadcast(message: LiveMessage) {
@@ -119,27 +111,12 @@ export function createLiveHub(options: LiveHubOptions): LiveHub {
 
   async function listen() {
     const listener = await options.sql.listen(channel, onNotify, () => {
-      // Called again by postgres.js after it re-listened on a new connection: whatever
-      // was notified in between is lost, so every open dashboard refetches.
+      // Called again by postgres.js after it re-listened on a new connection (it keeps
+      // retrying while Postgres refuses): whatever was notified in between is lost, so
+      // every open dashboard refetches.
       if (++listens > 1) broadcast({ type: "resync" });
     });
     unlisten = listener.unlisten;
-  }
-
-  async function checkListen() {
-    if (stopped) return;
-    try {
-      if (probe !== undefined) {
-        // The last probe never came back: the LISTEN is gone. Drop ours, listen anew.
-        probe = undefined;
-        await unlisten?.().catch(() => {});
-        await listen();
-      }
-      probe = crypto.randomUUID();
-      await options.sql`select pg_notify(${channel}, ${JSON.stringify({ v: 0, probe })})`;
-    } catch {
-      // Postgres is unreachable: the next round tries again.
-    }
   }
 
   function send(socket: WebSocket, text: string) {
@@ -172,11 +149,6 @@ export function createLiveHub(options: LiveHubOptions): LiveHub {
   }
 
   function onNotify(payload: string) {
-    if (payload.startsWith('{"v":0,')) {
-      // A hub's probe (ours or another web process's), not an update.
-      if (probe !== undefined && payload.includes(probe)) probe = undefined;
-      return;
-    }
     const update = decodeLiveUpdate(payload);
     if (!update) return;
     seq++;
@@ -202,7 +174,6 @@ export function createLiveHub(options: LiveHubOptions): LiveHub {
     },
     async start() {
       await listen();
-      probeTimer = setInterval(checkListen, options.probeMs ?? 10_000);
       heartbeat = setInterval(() => {
         for (const socket of sockets) send(socket, '{"type":"ping"}');
       }, HEARTBEAT_MS);
@@ -227,12 +198,7 @@ export function createLiveHub(options: LiveHubOptions): LiveHub {
       clearTimeout(timer);
       clearInterval(heartbeat);
       clearInterval(statusTimer);
-      clearInterval(probeTimer);
-      timer =
-        heartbeat =
-        statusTimer =
-        probeTimer =
-          undefined;
+      timer = heartbeat = statusTimer = undefined;
       for (const socket of sockets) {
         if (socket.readyState <= WebSocket.OPEN) socket.close(1012, "Server restarting");
       }

@@ -41,9 +41,10 @@ export interface IngestWorkerOptions {
   /** Partition batches stored in parallel by this worker; default 2. */
   partitionsConsumedConcurrently?: number;
   /**
-   * Largest fetch per partition, which bounds a batch (about 1,000 events at 256 KiB);
-   * default 256 KiB. kafkajs's 1 MiB default costs the same CPU per event here but
-   * peaks at about 320 MB RSS instead of about 205 MB (docs/benchmarks/ingest.md).
+   * Largest fetch per partition, which bounds a batch (about 2,000 events at 512 KiB);
+   * default 512 KiB. On the 2-core benchmark machine, 256 KiB / 512 KiB / 1 MiB (kafkajs's
+   * default) gave about 22,500 / 33,800 / 35,400 events/s at 201 / 245 / 288 MB peak RSS
+   * (docs/benchmarks/ingest.md): larger batches spread each transaction's round trips.
    */
   maxBytesPerPartition?: number;
   /** How long the broker waits for data before answering a fetch; default 100 ms. */
@@ -182,7 +183,7 @@ export async function startIngestWorker(options: IngestWorkerOptions): Promise<I
     const current = kafka.consumer({
       groupId,
       maxWaitTimeInMs: options.maxWaitTimeInMs ?? 100,
-      maxBytesPerPartition: options.maxBytesPerPartition ?? 256 * 1024,
+      maxBytesPerPartition: options.maxBytesPerPartition ?? 512 * 1024,
       sessionTimeout: options.sessionTimeoutMs ?? 10_000,
       heartbeatInterval: Math.min(3_000, Math.floor((options.sessionTimeoutMs ?? 10_000) / 5)),
       allowAutoTopicCreation: false,

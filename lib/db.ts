@@ -26,7 +26,9 @@ export function connect(url: string, options: ConnectOptions = {}): Sql {
   return postgres(url, {
     max: options.max ?? 10,
     onnotice: () => {},
-    connection: { application_name: options.applicationName ?? "ecommerce" },
+    // UTC sessions: date_trunc('hour', …) and timestamp output must not depend on the
+    // server's TimeZone setting (rollup hours are UTC instants by contract).
+    connection: { application_name: options.applicationName ?? "ecommerce", TimeZone: "UTC" },
     types: {
       // int8 (count(*), sum(n)::int8) as JS numbers: counts here stay far below 2^53.
       bigint: {

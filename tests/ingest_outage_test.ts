@@ -7,25 +7,17 @@ import assert, { deepEqual as assertEquals } from "node:assert/strict";
 import { startIngestWorker } from "../workers/ingest.ts";
 import { checkInvariant } from "../lib/ingest/invariant.ts";
 import { ensureTopics } from "../lib/kafka.ts";
-import { freePort, isListening } from "../lib/services/net.ts";
+import { freePortPair } from "../lib/services/net.ts";
 import { kafkaDataDir, startLocalKafka, stopLocalKafka } from "../lib/services/kafka_local.ts";
 import { createTestDatabase, uniqueName } from "./support/services.ts";
 import { eventCount, eventMessages, produce, randomEvent, waitFor } from "./ingest_support.ts";
-
-async function freeBrokerPort(): Promise<number> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const port = freePort();
-    if (port < 65535 && !await isListening("127.0.0.1", port + 1)) return port;
-  }
-  throw new Error("Cannot find two free consecutive ports for a private broker");
-}
 
 Deno.test({
   name: "the worker rides out a broker outage and stores everything once it is back",
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    const port = await freeBrokerPort();
+    const port = await freePortPair();
     let broker = await startLocalKafka({ port });
     const brokers = [`127.0.0.1:${port}`];
     const topic = uniqueName("test_ingest_outage");

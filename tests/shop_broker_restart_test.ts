@@ -5,19 +5,11 @@
 import assert from "node:assert/strict";
 import { loadConfig } from "../lib/config.ts";
 import { ensureTopics } from "../lib/kafka.ts";
-import { freePort, isListening } from "../lib/services/net.ts";
+import { freePortPair } from "../lib/services/net.ts";
 import { kafkaDataDir, startLocalKafka, stopLocalKafka } from "../lib/services/kafka_local.ts";
 import { startWebServer } from "../main.ts";
 import { createTestDatabase, uniqueName } from "./support/services.ts";
 import { TopicReader, Visitor } from "./shop_support.ts";
-
-async function freeBrokerPort(): Promise<number> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const port = freePort();
-    if (port < 65535 && !await isListening("127.0.0.1", port + 1)) return port;
-  }
-  throw new Error("Cannot find two free consecutive ports for a private broker");
-}
 
 Deno.test({
   name: "pages stay fast while the broker is down, and every event arrives after it restarts",
@@ -25,7 +17,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    const port = await freeBrokerPort();
+    const port = await freePortPair();
     let broker = await startLocalKafka({ port });
     const brokers = [`127.0.0.1:${port}`];
     const topic = uniqueName("test_shop_restart");

@@ -45,6 +45,18 @@ export function freePort(): number {
   return port;
 }
 
+/**
+ * A free port whose successor is free too: a private Kafka broker listens on `port`
+ * and its controller on `port + 1`.
+ */
+export async function freePortPair(): Promise<number> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const port = freePort();
+    if (port < 65535 && !await isListening("127.0.0.1", port + 1)) return port;
+  }
+  throw new Error("Cannot find two free consecutive ports for a private broker");
+}
+
 /** True when a process with `pid` runs (a zombie, exited but not reaped, does not). */
 export function isAlive(pid: number): boolean {
   try {

@@ -3,17 +3,8 @@ import postgres from "postgres";
 import { ensureServices, stopServices } from "./mod.ts";
 import { kafkaAnswers, kafkaDataDir } from "./kafka_local.ts";
 import { postgresDataDir } from "./postgres_local.ts";
-import { freePort, isListening } from "./net.ts";
+import { freePort, freePortPair, isListening } from "./net.ts";
 import { testServices } from "../../tests/support/services.ts";
-
-/** A free port whose successor (Kafka's controller port) is free too. */
-async function freePortPair(): Promise<number> {
-  for (let i = 0; i < 20; i++) {
-    const port = freePort();
-    if (port < 65535 && !await isListening("127.0.0.1", port + 1)) return port;
-  }
-  throw new Error("Cannot find two adjacent free ports");
-}
 
 Deno.test({
   name: "services attach to what already listens and start nothing",

@@ -18,7 +18,6 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { chromium } from "playwright-core";
 import { connect, dropDatabase, ensureDatabase, type Sql, withDatabase } from "../lib/db.ts";
 import { migrate } from "../lib/migrate.ts";
 import { decodeLiveUpdate, liveChannel } from "../lib/live_update.ts";
@@ -28,7 +27,7 @@ import { type EcommerceEvent, encodeEvent, newId, PRODUCTS, SITE_VERSIONS } from
 import { freePort, waitFor } from "../lib/services/net.ts";
 import { startWebServer } from "../main.ts";
 import type { Summary } from "../lib/summary.ts";
-import { CHROMIUM_PATH } from "../tests/support/browser.ts";
+import { launchBrowser } from "../tests/support/browser.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -240,19 +239,13 @@ async function benchLatency() {
   const worker = spawnTask("workers/ingest.ts", env);
   const web = spawnTask("main.ts", env);
   const producer = createKafka(BROKERS, { clientId: "bench-dashboard" }).producer();
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM_PATH,
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      // Every tab renders as if in front: the worst case for this machine, and what
-      // 50 viewers on their own screens would see.
-      "--disable-background-timer-throttling",
-      "--disable-renderer-backgrounding",
-      "--disable-backgrounding-occluded-windows",
-    ],
-  });
+  const browser = await launchBrowser([
+    // Every tab renders as if in front: the worst case for this machine, and what
+    // 50 viewers on their own screens would see.
+    "--disable-background-timer-throttling",
+    "--disable-renderer-backgrounding",
+    "--disable-backgrounding-occluded-windows",
+  ]);
   const hardStop = setTimeout(() => {
     console.error("Benchmark bound (300 s) reached: stopping");
     Deno.exit(2);

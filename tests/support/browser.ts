@@ -9,8 +9,11 @@ import { type Browser, chromium } from "playwright-core";
 /** The Chromium binary (override with `CHROMIUM_PATH`). */
 export const CHROMIUM_PATH = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
 
-/** Launches headless Chromium; dispose it with `await using` or `close()`. */
-export async function launchBrowser(): Promise<Browser & AsyncDisposable> {
+/**
+ * Launches headless Chromium with the flags this machine needs, plus `extraArgs`;
+ * dispose it with `await using` or `close()`.
+ */
+export async function launchBrowser(extraArgs: string[] = []): Promise<Browser & AsyncDisposable> {
   const browser = await chromium.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,
@@ -22,6 +25,7 @@ export async function launchBrowser(): Promise<Browser & AsyncDisposable> {
       "--disable-sync",
       "--no-first-run",
       "--disable-quic",
+      ...extraArgs,
     ],
   });
   return Object.assign(browser, { [Symbol.asyncDispose]: () => browser.close() });

@@ -8,21 +8,23 @@
  */
 import type { Writable } from "node:stream";
 import { finished } from "node:stream/promises";
+import { CopyBatch } from "./copy_batch.ts";
 import type { Queryable } from "./db.ts";
-import type { EcommerceEvent, Product, SiteVersion, Title } from "./event.ts";
+import {
+  type EcommerceEvent,
+  type Product,
+  PRODUCTS,
+  SITE_VERSIONS,
+  type SiteVersion,
+  type Title,
+  TITLES,
+} from "./event.ts";
+import { MinuteCounts, type MinuteDelta } from "./minute_counts.ts";
+
+export type { MinuteDelta } from "./minute_counts.ts";
 
 /** How long minute rollups are kept (the live charts' window). */
 export const MINUTE_WINDOW_HOURS = 48;
-
-/** One rollup delta at minute resolution: what a batch added to a key. */
-export interface MinuteDelta {
-  /** Start of the minute, ISO UTC. */
-  minute: string;
-  product: Product;
-  site_version: SiteVersion;
-  title: Title;
-  n: number;
-}
 
 /** What one call stored. */
 export interface StoreResult {
@@ -134,124 +136,37 @@ function rollupsFromPerMinute(tx: Queryable, timeZone: string, selectBack = true
  * their UTC time. Used when the rows are known to be inserted (after a COPY).
  */
 export function minuteDeltas(events: readonly EcommerceEvent[]): MinuteDelta[] {
-  const counts = new Map<string, MinuteDelta>();
-  for (const event of events) countMinute(counts, event);
-  return [...counts.values()];
-}
-
-function countMinute(counts: Map<string, MinuteDelta>, event: EcommerceEvent): void {
-  // event.time is canonical ISO UTC (`2019-01-11T09:24:43.000Z`): its first 16
-  // characters name the minute, the bucket of date_trunc('minute').
-  const minute = event.time.slice(0, 16);
-  const key = `${minute}|${event.product}|${event.site_version}|${event.title}`;
-  const delta = counts.get(key);
-  if (delta) {
-    delta.n++;
-  } else {
-    counts.set(key, {
-      minute: `${minute}:00.000Z`,
-      product: event.product,
-      site_version: event.site_version,
-      title: event.title,
-      n: 1,
-    });
-  }
+  const counts = new MinuteCounts();
+  for (const e of events) counts.addEvent(e.time, e.product, e.site_version, e.title);
+  return counts.deltas();
 }
 
 /**
  * Appends rollup rows for events already inserted in the caller's transaction,
- * given as per-minute deltas (see {@linkcode minuteDeltas}); the same SQL as
+ * given as per-minute counts (see {@linkcode minuteDeltas}); the same SQL as
  * {@linkcode storeEvents} computes the daily, hourly and minute rows from them.
  */
 export async function appendRollups(
   tx: Queryable,
-  deltas: readonly MinuteDelta[],
+  deltas: readonly MinuteDelta[] | MinuteCounts,
   timeZone: string,
 ): Promise<void> {
-  if (deltas.length === 0) return;
+  const counts = deltas instanceof MinuteCounts ? deltas : MinuteCounts.of(deltas);
+  if (counts.size === 0) return;
+  const c = counts.columns();
   await tx`
     with per_minute as (
-      select * from unnest(
-        ${deltas.map((d) => d.minute)}::timestamptz[], ${deltas.map((d) => d.product)}::text[],
-        ${deltas.map((d) => d.site_version)}::text[], ${deltas.map((d) => d.title)}::text[],
-        ${deltas.map((d) => d.n)}::int8[]
-      ) as d(minute, product, site_version, title, n)
+      select to_timestamp(m * 60::float8) as minute,
+        (${PRODUCTS as readonly string[] as string[]}::text[])[p] as product,
+        (${SITE_VERSIONS as readonly string[] as string[]}::text[])[s] as site_version,
+        (${TITLES as readonly string[] as string[]}::text[])[t] as title,
+        n
+      from unnest(
+        ${c.minutes}::int4[], ${c.products}::int2[], ${c.sites}::int2[], ${c.titles}::int2[],
+        ${c.counts}::int8[]
+      ) as d(m, p, s, t, n)
     ),
     ${rollupsFromPerMinute(tx, timeZone, false)}`;
-}
-
-/** Rows per write to the COPY stream (~300 KB): few, large socket writes. */
-const COPY_ROWS_PER_CHUNK = 2000;
-
-/**
- * Events prepared for {@linkcode copyNewEvents}, compactly: their rows in COPY's text
- * format, joined into ~300 KB strings, and their per-minute counts. A bulk loader
- * holding a batch this way keeps a few large strings instead of ~10 small objects per
- * row, which is most of what its garbage collector would otherwise do.
- */
-export class CopyBatch {
-  #chunks: string[] = [];
-  #rows: string[] = [];
-  #size = 0;
-  #counts = new Map<string, MinuteDelta>();
-
-  /** Adds one event. */
-  add(event: EcommerceEvent): void {
-    // Canonical events need no escaping in COPY's text format: hex ids, enum words, ISO
-    // times and digits contain no tab, newline or backslash.
-    this.#rows.push(
-      `${event.order_id}\t${event.user_id}\t${event.page_id}\t${event.product}\t${event.site_version}\t${event.time}\t${event.title}\t${event.target}\n`,
-    );
-    if (this.#rows.length === COPY_ROWS_PER_CHUNK) this.#seal();
-    this.#size++;
-    countMinute(this.#counts, event);
-  }
-
-  /** Events added. */
-  get size(): number {
-    return this.#size;
-  }
-
-  /** The COPY text, in chunks of up to 2,000 rows. */
-  chunks(): string[] {
-    this.#seal();
-    return this.#chunks;
-  }
-
-  /** Per-minute counts of the events (what their rollup rows are computed from). */
-  deltas(): MinuteDelta[] {
-    return [...this.#counts.values()];
-  }
-
-  /** The events back, for {@linkcode storeEvents} when the COPY met a duplicate. */
-  events(): EcommerceEvent[] {
-    const events: EcommerceEvent[] = [];
-    for (const chunk of this.chunks()) {
-      for (const line of chunk.split("\n")) {
-        if (line === "") continue;
-        const [order_id, user_id, page_id, product, site_version, time, title, target] = line
-          .split("\t");
-        events.push({
-          order_id,
-          user_id,
-          page_id,
-          product: product as Product,
-          site_version: site_version as SiteVersion,
-          time,
-          title: title as Title,
-          target: target === "1" ? 1 : 0,
-        });
-      }
-    }
-    return events;
-  }
-
-  #seal(): void {
-    // join() makes one flat string, so the per-row strings (and the fields they were
-    // built from) become garbage at once instead of being kept alive by a rope.
-    if (this.#rows.length > 0) this.#chunks.push(this.#rows.join(""));
-    this.#rows = [];
-  }
 }
 
 /**
@@ -261,12 +176,13 @@ export class CopyBatch {
  * `23505`), the caller's transaction must be rolled back, and {@linkcode storeEvents}
  * (which skips duplicates) used instead. Either way the invariant holds: rollups are
  * appended only if every row went in. {@linkcode isCopyConflict} tells that failure
- * from others.
+ * from others. `options.deltas: false` leaves the result's `deltas` empty.
  */
 export async function copyNewEvents(
   tx: Queryable,
   events: readonly EcommerceEvent[] | CopyBatch,
   timeZone: string,
+  options: { deltas?: boolean } = {},
 ): Promise<StoreResult> {
   let batch: CopyBatch;
   if (events instanceof CopyBatch) {
@@ -300,9 +216,10 @@ export async function copyNewEvents(
   }
   stream.end();
   await done;
-  const deltas = batch.deltas();
-  await appendRollups(tx, deltas, timeZone);
-  return { inserted: batch.size, deltas };
+  await appendRollups(tx, batch.counts, timeZone);
+  // The bulk loader has no use for them (no NOTIFY): building ~17,000 objects per batch
+  // inside its transaction would only hold the connection longer.
+  return { inserted: batch.size, deltas: options.deltas === false ? [] : batch.counts.deltas() };
 }
 
 /**

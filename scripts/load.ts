@@ -13,7 +13,8 @@ import { connect } from "../lib/db.ts";
 import { loadCsv, LoadError } from "../lib/load/loader.ts";
 import { createProgressReporter, summaryLine } from "../lib/load/progress.ts";
 
-const USAGE = "Usage: deno task load [--batch-size 20000] [--progress-interval 10] <file.csv>";
+const USAGE =
+  "Usage: deno task load [--batch-size 20000] [--connections 2] [--progress-interval 10] <file.csv>";
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -21,6 +22,7 @@ async function main(): Promise<number> {
     allowPositionals: true,
     options: {
       "batch-size": { type: "string", default: "20000" },
+      connections: { type: "string", default: "2" },
       "progress-interval": { type: "string", default: "10" },
       help: { type: "boolean", short: "h" },
     },
@@ -34,9 +36,14 @@ async function main(): Promise<number> {
     return 2;
   }
   const batchSize = Number(values["batch-size"]);
+  const connections = Number(values.connections);
   const interval = Number(values["progress-interval"]);
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     console.error(`Invalid --batch-size "${values["batch-size"]}": expected a whole number >= 1`);
+    return 2;
+  }
+  if (!Number.isInteger(connections) || connections < 1 || connections > 16) {
+    console.error(`Invalid --connections "${values.connections}": expected a whole number 1-16`);
     return 2;
   }
   if (!(interval > 0)) {
@@ -48,7 +55,7 @@ async function main(): Promise<number> {
   const [path] = positionals;
   const config = loadConfig();
   const { databaseUrl } = await prepare(config);
-  const sql = connect(databaseUrl, { max: 2, applicationName: "ecommerce-load" });
+  const sql = connect(databaseUrl, { max: connections, applicationName: "ecommerce-load" });
 
   // First Ctrl-C: stop reading, let the batch in flight commit or roll back, report.
   // A second one exits at once (the open transaction then rolls back in Postgres).
@@ -65,6 +72,7 @@ async function main(): Promise<number> {
     const summary = await loadCsv(sql, path, {
       timeZone: config.analyticsTz,
       batchSize,
+      connections,
       signal: controller.signal,
       onProgress: (progress) => reporter.update(progress),
     });

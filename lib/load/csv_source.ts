@@ -1,8 +1,12 @@
 /**
- * Streams a CSV file as batches of rows with their line numbers, using csv-parse for
- * the CSV grammar (quotes, CRLF or LF, BOM). Records are pulled with `read()` per
- * parsed chunk rather than one `await` per record (twice as fast), and memory is
- * bounded by the stream's buffers whatever the file size.
+ * Streams a CSV file in blocks, with line numbers, in bounded memory whatever its size.
+ *
+ * While the file has no double quote, CSV's grammar is only "records end at LF or
+ * CRLF, fields end at commas", so the file is handed out as blocks of whole lines of
+ * raw bytes, which the loader reads without decoding most of them (see
+ * `canonical_line.ts`). From the first line holding a quote on, the rest of the file
+ * goes through csv-parse, which knows the whole grammar (quoted fields, quotes inside
+ * them, line ends inside them, a BOM), and comes out as records of fields.
  *
  * @module
  */
@@ -14,10 +18,27 @@ export type CsvItem =
   | { kind: "row"; line: number; fields: string[] }
   | { kind: "malformed"; line: number; reason: string };
 
+/**
+ * Whole lines of a quote-free stretch of the file: `bytes` holds them with their line
+ * ends; the first is line `firstLine`. The bytes are reused for the next block: read
+ * them before asking for it.
+ */
+export interface LineBlock {
+  kind: "lines";
+  bytes: Uint8Array;
+  firstLine: number;
+}
+
+/** Records csv-parse read (after the first quote in the file). */
+export interface ItemBlock {
+  kind: "items";
+  items: CsvItem[];
+}
+
 /** An open CSV file. */
 export interface CsvSource {
-  /** Batches of items in file order (the header is the first row). */
-  items(): AsyncGenerator<CsvItem[]>;
+  /** The file's content in order (the header is the first line or record). */
+  blocks(): AsyncGenerator<LineBlock | ItemBlock>;
   /** Bytes of the file read so far (for progress). */
   bytesRead(): number;
   /** The file's size in bytes. */
@@ -32,6 +53,134 @@ export interface OpenCsvOptions {
   chunkBytes?: number;
 }
 
+const NEWLINE = 10;
+const CARRIAGE_RETURN = 13;
+const QUOTE = 34;
+
+/**
+ * Walks the lines of a {@linkcode LineBlock} without allocating per line: after each
+ * successful {@linkcode advance}, `bytes[start, end)` is the line without its LF or
+ * CRLF (a CR not followed by LF is content, as for csv-parse) and `line` its number.
+ */
+export class LineCursor {
+  /** First byte of the current line. */
+  start = 0;
+  /** One past its last byte (line end excluded). */
+  end = 0;
+  /** Its line number in the file. */
+  line: number;
+  readonly #bytes: Uint8Array;
+  #next = 0;
+
+  constructor(block: LineBlock) {
+    this.#bytes = block.bytes;
+    this.line = block.firstLine - 1;
+  }
+
+  /** Moves to the next line; false after the last. */
+  advance(): boolean {
+    const bytes = this.#bytes;
+    const at = this.#next;
+    if (at >= bytes.length) return false;
+    const newline = bytes.indexOf(NEWLINE, at);
+    let end = newline === -1 ? bytes.length : newline;
+    if (newline !== -1 && end > at && bytes[end - 1] === CARRIAGE_RETURN) end--;
+    this.start = at;
+    this.end = end;
+    this.line++;
+    this.#next = newline === -1 ? bytes.length : newline + 1;
+    return true;
+  }
+}
+
+/** Opens `path` for reading as CSV; fails with a clear message when it cannot. */
+export async function openCsv(path: string, options: OpenCsvOptions = {}): Promise<CsvSource> {
+  let file: Deno.FsFile;
+  let size: number;
+  try {
+    const stat = await Deno.stat(path);
+    if (!stat.isFile) throw new Error("not a file");
+    size = stat.size;
+    file = await Deno.open(path);
+  } catch (error) {
+    const detail = error instanceof Deno.errors.NotFound ? "no such file" : String(
+      (error as Error).message,
+    );
+    throw new Error(`Cannot read "${path}": ${detail}`);
+  }
+  const chunkBytes = options.chunkBytes ?? 1 << 20;
+  let offset = 0;
+  let parsed: CsvParseSource | undefined;
+  let closed = false;
+
+  async function* blocks(): AsyncGenerator<LineBlock | ItemBlock> {
+    let buffer = new Uint8Array(chunkBytes * 2);
+    let carried = 0; // bytes of an unfinished line kept at the buffer's start
+    let line = 1;
+    let eof = false;
+    while (!eof && !closed) {
+      if (buffer.length - carried < chunkBytes) {
+        // One line longer than a chunk: grow instead of failing.
+        const bigger = new Uint8Array(buffer.length * 2);
+        bigger.set(buffer.subarray(0, carried));
+        buffer = bigger;
+      }
+      const n = await file.read(buffer.subarray(carried, carried + chunkBytes));
+      if (n === null) eof = true;
+      const filled = carried + (n ?? 0);
+      const quote = buffer.subarray(carried, filled).indexOf(QUOTE);
+      if (quote !== -1) {
+        // Whole lines before the quote's line stay on this path; csv-parse takes the rest.
+        const from = buffer.lastIndexOf(NEWLINE, carried + quote) + 1;
+        if (from > 0) yield { kind: "lines", bytes: buffer.subarray(0, from), firstLine: line };
+        line += countLines(buffer, 0, from);
+        yield* switchToCsvParse(offset + from, line);
+        return;
+      }
+      const whole = eof ? filled : buffer.lastIndexOf(NEWLINE, filled - 1) + 1;
+      offset += whole;
+      if (whole > 0) {
+        yield { kind: "lines", bytes: buffer.subarray(0, whole), firstLine: line };
+        line += countLines(buffer, 0, whole);
+      }
+      buffer.copyWithin(0, whole, filled);
+      carried = filled - whole;
+    }
+  }
+
+  async function* switchToCsvParse(from: number, firstLine: number) {
+    file.close();
+    offset = from;
+    parsed = openCsvParse(path, from, firstLine, chunkBytes);
+    for await (const items of parsed.items()) yield { kind: "items" as const, items };
+  }
+
+  return {
+    blocks,
+    bytesRead: () => parsed ? offset + parsed.bytesRead() : offset,
+    size,
+    close: () => {
+      if (closed) return;
+      closed = true;
+      if (parsed) parsed.close();
+      else file.close();
+    },
+  };
+}
+
+/** Line ends in `bytes[start, end)`, plus one for a last line without one. */
+function countLines(bytes: Uint8Array, start: number, end: number): number {
+  let lines = 0;
+  let at = start;
+  while (at < end) {
+    const newline = bytes.indexOf(NEWLINE, at);
+    if (newline === -1 || newline >= end) return lines + 1;
+    lines++;
+    at = newline + 1;
+  }
+  return lines;
+}
+
 interface Skip {
   /** Records csv-parse had emitted before the bad one. */
   before: number;
@@ -40,19 +189,19 @@ interface Skip {
   endLine: number;
 }
 
-/** Opens `path` for reading as CSV; fails with a clear message when it cannot. */
-export async function openCsv(path: string, options: OpenCsvOptions = {}): Promise<CsvSource> {
-  let size: number;
-  try {
-    const stat = await Deno.stat(path);
-    if (!stat.isFile) throw new Error("not a file");
-    size = stat.size;
-  } catch (error) {
-    const detail = error instanceof Deno.errors.NotFound ? "no such file" : String(
-      (error as Error).message,
-    );
-    throw new Error(`Cannot read "${path}": ${detail}`);
-  }
+interface CsvParseSource {
+  items(): AsyncGenerator<CsvItem[]>;
+  bytesRead(): number;
+  close(): void;
+}
+
+/** csv-parse over the file from byte `from` on, whose first line is line `firstLine`. */
+function openCsvParse(
+  path: string,
+  from: number,
+  firstLine: number,
+  chunkBytes: number,
+): CsvParseSource {
   const skips: Skip[] = [];
   const parser: Parser = parse({
     bom: true,
@@ -71,11 +220,11 @@ export async function openCsv(path: string, options: OpenCsvOptions = {}): Promi
       skips.push({
         before: parser.info.records,
         reason: `malformed CSV: ${error?.message ?? "unreadable record"}`,
-        endLine,
+        endLine: endLine + firstLine - 1,
       });
     },
   });
-  const file: ReadStream = createReadStream(path, { highWaterMark: options.chunkBytes ?? 1 << 20 });
+  const file: ReadStream = createReadStream(path, { start: from, highWaterMark: chunkBytes });
   file.on("error", (error) => parser.destroy(error));
   file.pipe(parser);
 
@@ -89,7 +238,7 @@ export async function openCsv(path: string, options: OpenCsvOptions = {}): Promi
     parser.on("readable", () => wake());
     parser.on("end", () => wake());
     let consumed = 0;
-    let line = 1;
+    let line = firstLine;
     const emitSkips = (out: CsvItem[]) => {
       while (skips.length > 0 && skips[0].before <= consumed) {
         const skip = skips.shift()!;
@@ -129,7 +278,6 @@ export async function openCsv(path: string, options: OpenCsvOptions = {}): Promi
   return {
     items,
     bytesRead: () => file.bytesRead,
-    size,
     close: () => {
       file.destroy();
       parser.destroy();

@@ -7,8 +7,10 @@
  * re-run, a duplicate in the file) that transaction fails as a whole and the batch is
  * stored with `ON CONFLICT DO NOTHING` instead ({@linkcode storeEvents}), which skips
  * and counts duplicates. The loader stays on the slow path until a batch goes in
- * without duplicates. Parsing the next batch overlaps the database's work on the
- * current one; at most two batches are in memory.
+ * without duplicates. Two batches are written at once, on two connections, while the
+ * next one is parsed; at most three batches are in memory. Lines already in the dataset's exact
+ * form go from the file's bytes to COPY's bytes without a string per field
+ * ({@linkcode CanonicalLineReader}); every other line gets the full row rules.
  *
  * Because `order_id` is unique and every batch commits atomically, an interrupted load
  * run again ends with the same database as one uninterrupted run, and a second load of
@@ -17,9 +19,11 @@
  * @module
  */
 import type { Sql } from "../db.ts";
+import { CopyBatch } from "../copy_batch.ts";
 import { type CsvHeader, isBlankRow, parseCsvFields, parseCsvHeader } from "../csv_row.ts";
-import { CopyBatch, copyNewEvents, isCopyConflict, storeEvents } from "../store.ts";
-import { openCsv } from "./csv_source.ts";
+import { copyNewEvents, isCopyConflict, storeEvents } from "../store.ts";
+import { CanonicalLineReader } from "./canonical_line.ts";
+import { LineCursor, openCsv } from "./csv_source.ts";
 import { openRejects } from "./rejects.ts";
 
 /** Options for {@linkcode loadCsv}. */
@@ -28,6 +32,12 @@ export interface LoadOptions {
   timeZone: string;
   /** Valid rows per transaction; default 20,000. */
   batchSize?: number;
+  /**
+   * Batches written at once, each in its own transaction on its own connection
+   * (`sql` must allow that many); default 2. More than one keeps Postgres busy on one
+   * batch's index inserts while another's COPY streams in.
+   */
+  connections?: number;
   /** Bytes read from the file at a time; default 256 KiB. */
   chunkBytes?: number;
   /** Where rejected rows go; default `<path>.rejects.csv`. */
@@ -72,10 +82,16 @@ export class LoadError extends Error {
   }
 }
 
+/** True for Postgres's "deadlock detected" (`40P01`): the transaction can be retried. */
+function isDeadlock(error: unknown): boolean {
+  return (error as { code?: string } | null)?.code === "40P01";
+}
+
 /** Loads `path` into the database behind `sql`. */
 export async function loadCsv(sql: Sql, path: string, options: LoadOptions): Promise<LoadSummary> {
   const started = performance.now();
   const batchSize = options.batchSize ?? 20_000;
+  const connections = options.connections ?? 2;
   const rejects = await openRejects(options.rejectsPath ?? `${path}.rejects.csv`);
   let source;
   try {
@@ -97,13 +113,27 @@ export async function loadCsv(sql: Sql, path: string, options: LoadOptions): Pro
   });
 
   const send = async (batch: CopyBatch) => {
+    for (let attempt = 1;; attempt++) {
+      try {
+        await store(batch);
+        return;
+      } catch (error) {
+        // Two batches in flight that share an order_id (a duplicate in the file) can
+        // wait on each other's index entries; Postgres aborts one, which is retried.
+        if (!isDeadlock(error) || attempt === 5) throw error;
+        fastPath = false;
+      }
+    }
+  };
+
+  const store = async (batch: CopyBatch) => {
     if (fastPath) {
       try {
-        await sql.begin((tx) => copyNewEvents(tx, batch, options.timeZone));
+        await sql.begin((tx) => copyNewEvents(tx, batch, options.timeZone, { deltas: false }));
         counts.loaded += batch.size;
         return;
       } catch (error) {
-        if (!isCopyConflict(error)) throw error;
+        if (!isCopyConflict(error) && !isDeadlock(error)) throw error;
         fastPath = false;
       }
     }
@@ -116,38 +146,81 @@ export async function loadCsv(sql: Sql, path: string, options: LoadOptions): Pro
   };
 
   let header: CsvHeader | undefined;
+  let canonical: CanonicalLineReader | undefined;
   let batch = new CopyBatch();
-  let inflight: Promise<void> = Promise.resolve();
+  /** Batches being written, by their promise. */
+  const inflight = new Map<Promise<void>, CopyBatch>();
+  let failure: { error: unknown } | undefined;
   let complete = true;
   let rejectsPath: string | undefined;
+  const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+
+  /** Waits until fewer than `limit` batches are in flight; throws the first failure. */
+  const drain = async (limit: number) => {
+    while (inflight.size >= limit && !failure) await Promise.race(inflight.keys());
+    if (failure) throw failure.error;
+  };
+
+  const sendWhenFull = async () => {
+    if (batch.size < batchSize) return;
+    await drain(connections);
+    // A batch sharing an order_id with one in flight waits for it, so the row earlier
+    // in the file is the one stored (the later is then skipped as a duplicate).
+    for (const [sending, earlier] of inflight) {
+      if (earlier.mayShareOrderIds(batch)) await sending;
+    }
+    if (failure) throw failure.error;
+    const sending: Promise<void> = send(batch).catch((error) => {
+      failure ??= { error };
+    }).finally(() => inflight.delete(sending));
+    inflight.set(sending, batch);
+    batch = new CopyBatch();
+  };
+
+  /** The header, or one row through the full rules. */
+  const takeFields = async (line: number, fields: string[]) => {
+    if (!header) {
+      const parsed = parseCsvHeader(fields);
+      if (!parsed.ok) throw new LoadError(`Cannot load "${path}": ${parsed.reason}`);
+      header = parsed.value;
+      canonical = new CanonicalLineReader(header);
+      return;
+    }
+    if (isBlankRow(fields)) return;
+    counts.rows++;
+    const result = parseCsvFields(header, fields);
+    if (!result.ok) {
+      await rejects.add(line, result.reason, fields);
+      return;
+    }
+    batch.add(result.value);
+    await sendWhenFull();
+  };
+
   try {
-    for await (const items of source.items()) {
-      for (const item of items) {
-        if (item.kind === "malformed") {
-          counts.rows++;
-          await rejects.add(item.line, item.reason, []);
-          continue;
+    for await (const block of source.blocks()) {
+      if (block.kind === "lines") {
+        const { bytes } = block;
+        const cursor = new LineCursor(block);
+        while (cursor.advance()) {
+          if (canonical?.read(bytes, cursor.start, cursor.end)) {
+            counts.rows++;
+            batch.addCanonical(canonical.row);
+            if (batch.size >= batchSize) await sendWhenFull();
+            continue;
+          }
+          // No quotes in this stretch of the file: its fields are what is between commas.
+          const text = decoder.decode(bytes.subarray(cursor.start, cursor.end));
+          await takeFields(cursor.line, text.split(","));
         }
-        if (!header) {
-          const parsed = parseCsvHeader(item.fields);
-          if (!parsed.ok) throw new LoadError(`Cannot load "${path}": ${parsed.reason}`);
-          header = parsed.value;
-          continue;
-        }
-        if (isBlankRow(item.fields)) continue;
-        counts.rows++;
-        const result = parseCsvFields(header, item.fields);
-        if (!result.ok) {
-          await rejects.add(item.line, result.reason, item.fields);
-          continue;
-        }
-        batch.add(result.value);
-        if (batch.size >= batchSize) {
-          await inflight;
-          inflight = send(batch);
-          // Surfaced by the next await; this only avoids an unhandled rejection meanwhile.
-          inflight.catch(() => {});
-          batch = new CopyBatch();
+      } else {
+        for (const item of block.items) {
+          if (item.kind === "malformed") {
+            counts.rows++;
+            await rejects.add(item.line, item.reason, []);
+          } else {
+            await takeFields(item.line, item.fields);
+          }
         }
       }
       options.onProgress?.(progress());
@@ -157,12 +230,12 @@ export async function loadCsv(sql: Sql, path: string, options: LoadOptions): Pro
       }
     }
     if (!header && complete) throw new LoadError(`Cannot load "${path}": the file is empty`);
-    await inflight;
+    await drain(1);
     if (complete) await send(batch);
   } finally {
     source.close();
-    // Wait for a batch still in flight even when failing, so nothing outlives the call.
-    await inflight.catch(() => {});
+    // Wait for batches still in flight even when failing, so nothing outlives the call.
+    await Promise.all(inflight.keys());
     rejectsPath = await rejects.close();
   }
   return { ...progress(), complete, rejectsPath };

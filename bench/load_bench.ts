@@ -4,6 +4,7 @@
  * The bulk loader against, in the same run and on the same generated file:
  * - `psql \copy` into a table with the same column types and the same unique key and
  *   indexes as `events` (the same guarantees, minus the rollups and the row rules);
+ * - the loader with one connection (`--connections 1`: no two batches written at once);
  * - the same with the primary key only (so the cost of the other indexes shows);
  * - `psql \copy` into a bare unlogged text table (the floor: parse and write, nothing
  *   checked);
@@ -83,7 +84,7 @@ async function psql(url: string, command: string): Promise<void> {
   if (!output.success) throw new Error(`psql failed: ${new TextDecoder().decode(output.stderr)}`);
 }
 
-async function runLoader(file: string): Promise<Run> {
+async function runLoader(file: string, connections: number): Promise<Run> {
   const url = await freshDatabase("loader");
   try {
     const output = await new Deno.Command("/usr/bin/time", {
@@ -97,6 +98,8 @@ async function runLoader(file: string): Promise<Run> {
         new URL("../scripts/load.ts", import.meta.url).pathname,
         "--progress-interval",
         "100000",
+        "--connections",
+        String(connections),
         file,
       ],
       env: { DATABASE_URL: url },
@@ -206,9 +209,16 @@ try {
         (size / 1e6).toFixed(0)
       } MB, deno task gen --seed 1), ${repeat} repeat(s), interleaved`,
     );
-    const runs: Record<string, Run[]> = { loader: [], same: [], pk_only: [], bare: [] };
+    const runs: Record<string, Run[]> = {
+      loader: [],
+      loader_1: [],
+      same: [],
+      pk_only: [],
+      bare: [],
+    };
     for (let i = 0; i < repeat; i++) {
-      runs.loader.push(await runLoader(file));
+      runs.loader.push(await runLoader(file, 2));
+      runs.loader_1.push(await runLoader(file, 1));
       runs.same.push(await runCopy(file, "same"));
       runs.pk_only.push(await runCopy(file, "pk_only"));
       runs.bare.push(await runCopy(file, "bare"));
@@ -223,6 +233,7 @@ try {
     const rowsPerSecond = (seconds: number, n = rows) => Math.round(n / seconds);
     const table = [
       ["deno task load (rules, dedup, rollups)", runs.loader],
+      ["deno task load --connections 1", runs.loader_1],
       ["psql \\copy, same types + unique key + indexes", runs.same],
       ["psql \\copy, same types + primary key only", runs.pk_only],
       ["psql \\copy, bare unlogged text table (floor)", runs.bare],

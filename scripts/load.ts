@@ -62,7 +62,7 @@ async function main(): Promise<number> {
   const controller = new AbortController();
   const onSignal = () => {
     if (controller.signal.aborted) Deno.exit(130);
-    console.error("load: stopping after the batch in flight (Ctrl-C again to quit now)");
+    console.error("load: stopping after the batches in flight (Ctrl-C again to quit now)");
     controller.abort();
   };
   Deno.addSignalListener("SIGINT", onSignal);

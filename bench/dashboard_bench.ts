@@ -27,6 +27,7 @@ import { type EcommerceEvent, encodeEvent, newId, PRODUCTS, SITE_VERSIONS } from
 import { freePort, waitFor } from "../lib/services/net.ts";
 import { startWebServer } from "../main.ts";
 import type { Summary } from "../lib/summary.ts";
+import type { LiveMessage } from "../lib/live_hub.ts";
 import { launchBrowser } from "../tests/support/browser.ts";
 
 const { values } = parseArgs({
@@ -166,38 +167,73 @@ async function benchSummary() {
 // ---------------------------------------------------------------------------------
 // 2. Click → screen latency
 
-/** CPU seconds (user + system) used so far by `pid` and its descendants, from /proc. */
-function treeCpuSeconds(pid: number, exclude: number[] = []): number {
+/** Where the CPU goes during a row: the processes the bench accounts for apart. */
+const CPU_PARTS = [
+  "renderers",
+  "chromium",
+  "worker",
+  "web",
+  "postgres",
+  "kafka",
+  "bench",
+] as const;
+type CpuPart = typeof CPU_PARTS[number];
+
+/**
+ * CPU seconds (user + system) used so far, per part, from /proc: Chromium's renderer
+ * processes, the rest of Chromium (browser, GPU and network processes), the worker's
+ * and web server's process trees, the Postgres backends of the bench's database, the
+ * Kafka broker (shared with anything else using it), and this process (the producer
+ * and Playwright's side of the browser connection).
+ */
+function cpuSeconds(pids: { worker: number; web: number }, database: string) {
   const children = new Map<number, number[]>();
   const cpu = new Map<number, number>();
+  const commands = new Map<number, string>();
   for (const entry of Deno.readDirSync("/proc")) {
     if (!/^\d+$/.test(entry.name)) continue;
     try {
-      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
       const id = Number(entry.name);
-      const parent = Number(fields[1]);
-      children.set(parent, [...(children.get(parent) ?? []), id]);
+      const stat = Deno.readTextFileSync(`/proc/${id}/stat`);
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      children.set(Number(fields[1]), [...(children.get(Number(fields[1])) ?? []), id]);
       cpu.set(id, (Number(fields[11]) + Number(fields[12])) / 100);
+      commands.set(id, Deno.readTextFileSync(`/proc/${id}/cmdline`).replaceAll("\0", " "));
     } catch {
       // The process ended while reading.
     }
   }
-  let total = 0;
-  const stack = [pid];
-  while (stack.length > 0) {
-    const id = stack.pop()!;
-    if (exclude.includes(id)) continue;
-    total += cpu.get(id) ?? 0;
-    stack.push(...(children.get(id) ?? []));
+  const tree = (root: number, visit: (id: number) => boolean) => {
+    const stack = [root];
+    while (stack.length > 0) {
+      const id = stack.pop()!;
+      if (visit(id)) stack.push(...(children.get(id) ?? []));
+    }
+  };
+  const parts = Object.fromEntries(CPU_PARTS.map((part) => [part, 0])) as Record<CpuPart, number>;
+  for (const part of ["worker", "web"] as const) {
+    tree(pids[part], (id) => {
+      parts[part] += cpu.get(id) ?? 0;
+      return true;
+    });
   }
-  return total;
-}
-
-function selfCpu(): number {
-  const stat = Deno.readTextFileSync(`/proc/${Deno.pid}/stat`);
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  parts.bench = cpu.get(Deno.pid) ?? 0;
+  tree(Deno.pid, (id) => {
+    if (id === pids.worker || id === pids.web) return false;
+    if (id !== Deno.pid) {
+      const renderer = commands.get(id)?.includes("--type=renderer") ?? false;
+      parts[renderer ? "renderers" : "chromium"] += cpu.get(id) ?? 0;
+    }
+    return true;
+  });
+  for (const [id, command] of commands) {
+    if (command.startsWith("postgres:") && command.includes(` ${database} `)) {
+      parts.postgres += cpu.get(id) ?? 0;
+    } else if (command.startsWith("java ") && command.includes("kafka.Kafka")) {
+      parts.kafka += cpu.get(id) ?? 0;
+    }
+  }
+  return parts;
 }
 
 function spawnTask(script: string, env: Record<string, string>) {
@@ -294,11 +330,12 @@ async function benchLatency() {
       }
     });
     console.log(
-      `| dashboards | events/s produced | samples | p50 | p90 | p99 | max | CPU: Chromium / worker / web | load avg before → after |`,
+      `| dashboards | events/s produced | samples | p50 | p90 | p99 | max | load avg before → after |`,
     );
-    console.log(`|---:|---:|---:|---:|---:|---:|---:|---|---|`);
+    console.log(`|---:|---:|---:|---:|---:|---:|---:|---|`);
     const verdicts: string[] = [];
     const notifyRows: string[] = [];
+    const cpuRows: string[] = [];
     for (const pages of pageCounts) {
       const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
       const opened = [];
@@ -327,14 +364,22 @@ async function benchLatency() {
           }).observe(target, { subtree: true, childList: true, characterData: true });
         });
       }
+      // The hub's side: when its messages reach a socket outside the browser (this
+      // process), cumulative orders per message; splits server from browser time.
+      const hubOrders: [number, number][] = [];
+      const hubSocket = new WebSocket(`ws://127.0.0.1:${port}/api/live`);
+      let hubTotal = 0;
+      hubSocket.onmessage = (message) => {
+        const at = Date.now();
+        const parsed = JSON.parse(message.data) as LiveMessage;
+        if (parsed.type !== "update") return;
+        for (const delta of parsed.d) if (delta[3] === "order") hubTotal += delta[4];
+        hubOrders.push([at, hubTotal]);
+      };
+      await new Promise((resolve) => hubSocket.onopen = resolve);
       const loadBefore = Deno.loadavg()[0];
-      // Chromium is this process's child; the worker and web server are measured apart.
-      const cpuOf = () => ({
-        chromium: treeCpuSeconds(Deno.pid, [worker.pid, web.pid]) - selfCpu(),
-        worker: treeCpuSeconds(worker.pid),
-        web: treeCpuSeconds(web.pid),
-      });
-      const cpuBefore = cpuOf();
+      const database = new URL(dbUrl).pathname.slice(1);
+      const cpuBefore = cpuSeconds({ worker: worker.pid, web: web.pid }, database);
       const markers: number[] = []; // produce time of the marker that makes kpi-orders = base + 1 + k
       let produced = 0;
       let failures = 0;
@@ -365,16 +410,25 @@ async function benchLatency() {
       const elapsed = (Date.now() - started) / 1000;
       await new Promise((resolve) => setTimeout(resolve, 3000)); // let the last markers land
       const loadAfter = Deno.loadavg()[0];
-      const cpuAfter = cpuOf();
+      const cpuAfter = cpuSeconds({ worker: worker.pid, web: web.pid }, database);
+      hubSocket.close();
       const span = (Date.now() - started) / 1000;
-      const share = (key: keyof typeof cpuAfter) =>
-        `${(100 * (cpuAfter[key] - cpuBefore[key]) / span).toFixed(0)}%`;
+      const share = (part: CpuPart) => 100 * (cpuAfter[part] - cpuBefore[part]) / span;
+      const total = CPU_PARTS.reduce((sum, part) => sum + share(part), 0);
+      cpuRows.push(
+        `| ${pages} | ${CPU_PARTS.map((part) => `${share(part).toFixed(0)}%`).join(" | ")} | ${
+          total.toFixed(0)
+        }% |`,
+      );
       const latencies: number[] = [];
       let missing = 0;
       // Produce → NOTIFY per marker (orders are only markers; they are stored in order
       // of production only approximately, so this pairs by rank, as the KPI does).
       const notify = markers.map((producedAt, k) => orderNotified[notifiedBase + k] - producedAt)
         .filter((ms) => Number.isFinite(ms)).sort((a, b) => a - b);
+      const hub = markers.map((producedAt, k) =>
+        (hubOrders.find(([, n]) => n >= k + 1)?.[0] ?? NaN) - producedAt
+      ).filter((ms) => Number.isFinite(ms)).sort((a, b) => a - b);
       for (const page of opened) {
         const changes = await page.evaluate(() =>
           (globalThis as unknown as { __changes: [number, number][] }).__changes
@@ -391,15 +445,13 @@ async function benchLatency() {
           missing ? ` (${missing} missing)` : ""
         } | ${fmt(percentile(latencies, 50))} | ${fmt(percentile(latencies, 90))} | ${
           fmt(percentile(latencies, 99))
-        } | ${fmt(latencies.at(-1) ?? NaN)} | ${share("chromium")} / ${share("worker")} / ${
-          share("web")
-        } | ${loadBefore.toFixed(1)} → ${loadAfter.toFixed(1)} |`,
+        } | ${fmt(latencies.at(-1) ?? NaN)} | ${loadBefore.toFixed(1)} → ${loadAfter.toFixed(1)} |`,
       );
       if (failures > 0) console.log(`(send failures: ${failures})`);
       notifyRows.push(
         `| ${pages} | ${notify.length} | ${fmt(percentile(notify, 50))} | ${
           fmt(percentile(notify, 99))
-        } |`,
+        } | ${hub.length} | ${fmt(percentile(hub, 50))} | ${fmt(percentile(hub, 99))} |`,
       );
       verdicts.push(
         `${pages} dashboards: p99 < 1 s ${
@@ -409,8 +461,20 @@ async function benchLatency() {
       await context.close();
     }
     console.log(`target: ${verdicts.join("; ")}`);
-    console.log(`\nThe same markers, produced → NOTIFY received (worker + Postgres only):`);
-    console.log(`| dashboards | samples | p50 | p99 |\n|---:|---:|---:|---:|`);
+    console.log(
+      `\nCPU over each row (% of one core; ${navigator.hardwareConcurrency} cores = ${
+        100 * navigator.hardwareConcurrency
+      }%): Chromium's renderers, the rest of Chromium (browser, GPU, network), the worker, the web server, Postgres backends of the bench database, the Kafka broker, this process (producer + Playwright):`,
+    );
+    console.log(`| dashboards | ${CPU_PARTS.join(" | ")} | total |`);
+    console.log(`|---:|${CPU_PARTS.map(() => "---:").join("|")}|---:|`);
+    for (const row of cpuRows) console.log(row);
+    console.log(
+      `\nThe same markers, produced → NOTIFY received (Kafka, worker, Postgres) and produced → the hub's message received by a WebSocket client in this process (+ the hub's send interval and the web process):`,
+    );
+    console.log(
+      `| dashboards | NOTIFY samples | p50 | p99 | hub samples | p50 | p99 |\n|---:|---:|---:|---:|---:|---:|---:|`,
+    );
     for (const row of notifyRows) console.log(row);
     await listener.end();
     await sql.end();

@@ -1,7 +1,7 @@
 /**
  * The live dashboard island: server-rendered with the summary's numbers, then kept
- * current by `/api/live` deltas applied in place (no refetch), redrawn at most five
- * times a second. A new connection compares the hub's position with the summary's and
+ * current by `/api/live` deltas applied in place (no refetch): the counters on each
+ * message, charts and tables at most once a second. A new connection compares the hub's position with the summary's and
  * refetches `/api/summary` only when something may have been missed (reconnects,
  * restarts, truncated payloads, midnight); the range and filters live in the URL.
  *
@@ -27,6 +27,7 @@ import { FunnelTable } from "../components/dashboard/funnel_table.tsx";
 import { KpiStrip } from "../components/dashboard/kpi_strip.tsx";
 import { CategoryLegend } from "../components/dashboard/legend.tsx";
 import { connectLive } from "../components/dashboard/live_client.ts";
+import { OnScreen } from "../components/dashboard/on_screen.tsx";
 import { OrdersChart } from "../components/dashboard/orders_chart.tsx";
 import { Ticker } from "../components/dashboard/ticker.tsx";
 
@@ -37,10 +38,8 @@ export interface DashboardViewProps {
   initial: Summary;
 }
 
-/** Counters redraw at most this often (the hub sends at most two messages a second)… */
-const MIN_REDRAW_MS = 450;
-/** …and the charts, tables and ticker at most this often (50 open tabs share the CPU). */
-const CHART_REDRAW_MS = 1000;
+/** Charts, tables and the ticker redraw at most this often (50 open tabs share the CPU). */
+const REDRAW_MS = 1000;
 const RATE_WINDOW_MS = 10_000;
 const TICKER_SIZE = 8;
 
@@ -53,8 +52,8 @@ const RANGE_TITLES: Record<string, string> = {
   custom: "the selected days",
 };
 
-/** Renders its child again only when `version` changes (the charts' slower clock). */
-class Throttled extends Component<{ version: number; children: () => VNode }> {
+/** Renders its child again only when `version` changes (the filters follow the summary). */
+class Keyed extends Component<{ version: number; children: () => VNode }> {
   override shouldComponentUpdate(next: { version: number }) {
     return next.version !== this.props.version;
   }
@@ -63,72 +62,53 @@ class Throttled extends Component<{ version: number; children: () => VNode }> {
   }
 }
 
-/** The whole live dashboard. */
+/**
+ * The whole live dashboard. Two clocks: each live message is applied to the summary and
+ * the KPI strip's changed digits are written at once (no render, so the counters move
+ * within a few milliseconds of the message); the charts, tables and ticker are drawn by
+ * a Preact render at most once a second, on the tab's own one-second clock and only
+ * while the page is visible, so that heavier work never sits between a message and
+ * its counters.
+ */
 export default function DashboardView({ initial }: DashboardViewProps) {
   const current = useRef<Summary>(initial);
-  // Bumped to redraw the counters; its value is not read.
+  const kpis = useRef<KpiStrip>(null);
+  // Bumped to redraw everything but the counters; its value is not read.
   const [, setVersion] = useState(0);
-  const [chartVersion, setChartVersion] = useState(0);
   const [connection, setConnection] = useState<"live" | "connecting" | "offline">("connecting");
   const [error, setError] = useState<string | null>(null);
   const sync = useRef({
     buffering: false,
     buffered: [] as Update[],
-    lastRender: 0,
-    timer: undefined as ReturnType<typeof setTimeout> | undefined,
-    timerAt: 0,
-    timerTrailing: false,
-    lastChart: 0,
-    chartsDirty: false,
-    forceCharts: false,
+    /** Live data arrived since the last redraw of the charts. */
+    dirty: false,
+    lastRedraw: 0,
+    /** Bumped whenever `current` is replaced (a load or a navigation): the filters redraw. */
+    summarySeq: 0,
     now: Date.parse(initial.generatedAt),
     arrivals: [] as [number, number][],
     connectedAt: 0,
     loadSeq: 0,
   });
 
-  /**
-   * One render clock for everything, so a tab draws at most a few frames a second:
-   * counters within MIN_REDRAW_MS of a change, charts at most every CHART_REDRAW_MS
-   * (`force`: at once, for a new range or a resync).
-   */
-  const scheduleRender = (force = false, charts = true) => {
+  const liveRate = () => {
     const s = sync.current;
-    s.forceCharts ||= force;
-    s.chartsDirty ||= charts;
-    const at = s.forceCharts ? Date.now() : Math.max(Date.now(), s.lastRender + MIN_REDRAW_MS);
-    frameAt(at);
+    return s.connectedAt > 0 && s.now - s.connectedAt >= RATE_WINDOW_MS
+      ? s.arrivals.reduce((sum, [, n]) => sum + n, 0) / (RATE_WINDOW_MS / 1000)
+      : null;
   };
 
-  /**
-   * Makes sure a frame runs by `at` (keeps an earlier one, moves a later one up).
-   * `trailing`: a frame only for charts left dirty; it does not count against the
-   * counters' throttle, so it never delays the next data frame.
-   */
-  const frameAt = (at: number, trailing = false) => {
-    const s = sync.current;
-    if (s.timer !== undefined && s.timerAt <= at) return;
-    clearTimeout(s.timer);
-    s.timerAt = at;
-    s.timerTrailing = trailing;
-    s.timer = setTimeout(renderFrame, Math.max(0, at - Date.now()));
+  /** The counters, now: a few text writes, no render. */
+  const showKpis = () => {
+    kpis.current?.show({ summary: current.current, liveRate: liveRate(), now: sync.current.now });
   };
 
-  const renderFrame = () => {
+  /** Everything, now (the counters included): a new summary, a navigation, the clock. */
+  const redraw = () => {
     const s = sync.current;
-    const now = Date.now();
-    s.timer = undefined;
-    if (!s.timerTrailing) s.lastRender = now;
+    s.dirty = false;
+    s.lastRedraw = Date.now();
     setVersion((v) => v + 1);
-    if (!s.chartsDirty) return;
-    if (s.forceCharts || now - s.lastChart >= CHART_REDRAW_MS) {
-      s.forceCharts = s.chartsDirty = false;
-      s.lastChart = now;
-      setChartVersion((v) => v + 1);
-    } else {
-      // The charts' turn: with the next data frame, or this trailing one if none comes.
-      frameAt(s.lastChart + CHART_REDRAW_MS, true);
-    }
   };
 
   const applyUpdate = (summary: Summary, update: Update) => {
@@ -161,6 +141,7 @@ export default function DashboardView({ initial }: DashboardViewProps) {
       if (mine !== s.loadSeq) return; // a newer navigation won
       for (const update of s.buffered) applyUpdate(summary, update);
       current.current = summary;
+      s.summarySeq++;
       setError(null);
       dispatchEvent(new CustomEvent(RANGE_EVENT, { detail: summary.range }));
     } catch (cause) {
@@ -169,7 +150,7 @@ export default function DashboardView({ initial }: DashboardViewProps) {
       if (mine === s.loadSeq) {
         s.buffering = false;
         s.buffered = [];
-        scheduleRender(true);
+        redraw();
       }
     }
   };
@@ -177,8 +158,9 @@ export default function DashboardView({ initial }: DashboardViewProps) {
   const navigate = (query: SummaryQuery) => {
     history.pushState(null, "", `/dashboard?${summarySearch(query)}`);
     current.current = { ...current.current, query };
+    sync.current.summarySeq++;
     // Show the choice at once (controls build their links from the current query).
-    scheduleRender(true);
+    redraw();
     load(query);
   };
 
@@ -205,7 +187,9 @@ export default function DashboardView({ initial }: DashboardViewProps) {
         }
         applyUpdate(current.current, update);
         if (update.truncated) load(current.current.query);
-        scheduleRender();
+        // The counters now, in this task (one frame shows them); the rest on the clock.
+        showKpis();
+        s.dirty = true;
       },
       onResync() {
         load(current.current.query);
@@ -215,8 +199,7 @@ export default function DashboardView({ initial }: DashboardViewProps) {
         if (status.eventsPerSecond !== null) {
           current.current.eventsPerSecond = status.eventsPerSecond;
         }
-        // Drawn with the next data frame, or by the idle clock: a frame of its own would
-        // push the next data frame back by the throttle.
+        // Shown by the next tick of the clock.
       },
     });
     const onPop = () => {
@@ -227,31 +210,41 @@ export default function DashboardView({ initial }: DashboardViewProps) {
       }
     };
     addEventListener("popstate", onPop);
+    // A tab in the background skips the charts (browsers would throttle it anyway); it
+    // catches up as soon as it is shown.
+    const onVisible = () => {
+      if (document.visibilityState === "visible" && s.dirty) redraw();
+    };
+    document.addEventListener("visibilitychange", onVisible);
+    // The one-second clock: the age and rate, the charts when data changed (each tab's
+    // clock has its own phase, so open dashboards do not all redraw at the same instant),
+    // and midnight.
     const tick = setInterval(() => {
       const at = Date.now();
       s.now = at;
       s.arrivals = s.arrivals.filter(([t]) => t > at - RATE_WINDOW_MS);
-      // The age and rate change each second. While data flows they ride on its frames;
-      // when quiet, this frame does not count against the throttle (a new event is drawn
-      // at once, not half a second after the clock ticked).
-      if (at - s.lastRender >= 1000 && s.timer === undefined) setVersion((v) => v + 1);
-      // Midnight in the analytics zone: today's numbers start again from the server.
       const summary = current.current;
-      if (!s.buffering && dayIn(at, summary.timeZone) !== summary.today.day) load(summary.query);
-    }, 1000);
+      if (!s.buffering && dayIn(at, summary.timeZone) !== summary.today.day) {
+        // Midnight in the analytics zone: today's numbers start again from the server.
+        load(summary.query);
+      } else if (
+        s.dirty && document.visibilityState === "visible" && at - s.lastRedraw >= REDRAW_MS - 50
+      ) {
+        redraw();
+      } else {
+        showKpis();
+      }
+    }, REDRAW_MS);
     return () => {
       close();
       clearInterval(tick);
       removeEventListener("popstate", onPop);
-      clearTimeout(s.timer);
+      document.removeEventListener("visibilitychange", onVisible);
     };
   }, []);
 
   const summary = current.current;
   const s = sync.current;
-  const liveRate = s.connectedAt > 0 && s.now - s.connectedAt >= RATE_WINDOW_MS
-    ? s.arrivals.reduce((sum, [, n]) => sum + n, 0) / (RATE_WINDOW_MS / 1000)
-    : null;
   return (
     <div class="dash">
       <header class="dash-head">
@@ -273,54 +266,68 @@ export default function DashboardView({ initial }: DashboardViewProps) {
             : "Offline, retrying"}
         </span>
       </header>
-      <Throttled version={chartVersion}>
+      <Keyed version={s.summarySeq}>
         {() => <Filters summary={summary} onNavigate={navigate} />}
-      </Throttled>
+      </Keyed>
       {error ? <p class="error" role="alert">{error}</p> : null}
-      <KpiStrip summary={summary} liveRate={liveRate} now={s.now} />
-      <Throttled version={chartVersion}>
-        {() => (
-          <>
-            <div class="grid two">
-              <section class="card">
-                <h2>Today by category</h2>
-                <CategoryLegend products={summary.query.products} />
-                <CategoryBars counts={summary.today.counts} products={summary.query.products} />
-              </section>
-              <section class="card">
-                <h2>
-                  Orders over time{" "}
-                  <span class="muted">
-                    per {summary.granularity}, {RANGE_TITLES[summary.query.range]}
-                  </span>
-                </h2>
-                <OrdersChart summary={summary} version={chartVersion} />
-              </section>
-            </div>
-            <div class="grid three">
-              <section class="card wide">
-                <h2>
-                  Funnel{" "}
-                  <span class="muted">
-                    {summary.previousRange
-                      ? `vs ${summary.previousRange.from} – ${summary.previousRange.to}`
-                      : "(no previous period for all data)"}
-                  </span>
-                </h2>
-                <FunnelTable summary={summary} />
-              </section>
-              <section class="card">
-                <h2>Desktop vs mobile</h2>
-                <DeviceShare devices={summary.devices} />
-              </section>
-              <section class="card">
-                <h2>Newest events</h2>
-                <Ticker events={summary.ticker} timeZone={summary.timeZone} />
-              </section>
-            </div>
-          </>
-        )}
-      </Throttled>
+      <KpiStrip ref={kpis} summary={summary} liveRate={liveRate()} now={s.now} />
+      <div class="grid two">
+        <OnScreen class="card">
+          {() => (
+            <>
+              <h2>Today by category</h2>
+              <CategoryLegend products={summary.query.products} />
+              <CategoryBars counts={summary.today.counts} products={summary.query.products} />
+            </>
+          )}
+        </OnScreen>
+        <OnScreen class="card">
+          {() => (
+            <>
+              <h2>
+                Orders over time{" "}
+                <span class="muted">
+                  per {summary.granularity}, {RANGE_TITLES[summary.query.range]}
+                </span>
+              </h2>
+              <OrdersChart summary={summary} />
+            </>
+          )}
+        </OnScreen>
+      </div>
+      <div class="grid three">
+        <OnScreen class="card wide">
+          {() => (
+            <>
+              <h2>
+                Funnel{" "}
+                <span class="muted">
+                  {summary.previousRange
+                    ? `vs ${summary.previousRange.from} – ${summary.previousRange.to}`
+                    : "(no previous period for all data)"}
+                </span>
+              </h2>
+              <FunnelTable summary={summary} />
+            </>
+          )}
+        </OnScreen>
+        <OnScreen class="card">
+          {() => (
+            <>
+              <h2>Desktop vs mobile</h2>
+              <DeviceShare devices={summary.devices} />
+            </>
+          )}
+        </OnScreen>
+        <OnScreen class="card">
+          {() => (
+            <>
+              <h2>Newest events</h2>
+              <Ticker events={summary.ticker} timeZone={summary.timeZone} />
+            </>
+          )}
+        </OnScreen>
+      </div>
     </div>
   );
 }

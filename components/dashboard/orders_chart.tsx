@@ -13,9 +13,8 @@ import { CATEGORY_COLORS, CATEGORY_LABELS, formatCount } from "./format.tsx";
 
 /** Props of {@linkcode OrdersChart}. */
 export interface OrdersChartProps {
+  /** Changed in place by live deltas; the chart redraws when its series did. */
   summary: Summary;
-  /** Bumped whenever `summary` changed in place: the chart redraws. */
-  version: number;
 }
 
 const HEIGHT = 260;
@@ -91,7 +90,7 @@ function zonedDates(timeZone: string): (ts: number) => Date {
 }
 
 /** The orders line chart. */
-export function OrdersChart({ summary, version }: OrdersChartProps) {
+export function OrdersChart({ summary }: OrdersChartProps) {
   const frame = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const shape = `${summary.granularity}|${summary.timeZone}|${visibleProducts(summary).join(",")}`;
@@ -144,14 +143,15 @@ export function OrdersChart({ summary, version }: OrdersChartProps) {
     };
   }, [shape]);
 
-  useEffect(() => {
-    plot.current?.setData(chartData(summary, visibleProducts(summary)));
-  }, [version]);
-
   const total = visibleProducts(summary).reduce(
     (sum, p) => sum + summary.series.orders[p].reduce((a, b) => a + b, 0),
     0,
   );
+  // Deltas only add orders and buckets, so the total and the bucket count tell whether
+  // the series changed: a redraw without a new order leaves the canvas alone.
+  useEffect(() => {
+    plot.current?.setData(chartData(summary, visibleProducts(summary)));
+  }, [summary, total, summary.series.t.length]);
   return (
     <div
       class="orders-chart"

@@ -111,13 +111,24 @@ export function writeCount(element: HTMLElement, value: number): void {
       return span;
     }));
   } else {
-    for (let i = 0; i < groups.length; i++) {
-      const span = spans[i];
-      if (span.textContent !== groups[i]) span.textContent = groups[i];
-    }
+    for (let i = 0; i < groups.length; i++) setText(spans[i], groups[i]);
   }
   const label = formatCount(value);
   if (element.getAttribute("aria-label") !== label) element.setAttribute("aria-label", label);
+}
+
+/**
+ * Sets an element's text, changing its text node's data in place when it has exactly
+ * one (the layout keeps its text object: cheaper than `textContent`, which replaces the
+ * node and so the text's layout object on every write).
+ */
+export function setText(element: Element, text: string): void {
+  const node = element.firstChild;
+  if (node !== null && node === element.lastChild && node.nodeType === Node.TEXT_NODE) {
+    if ((node as Text).data !== text) (node as Text).data = text;
+  } else if (element.textContent !== text) {
+    element.textContent = text;
+  }
 }
 
 /** A coloured dot and the category's name. */

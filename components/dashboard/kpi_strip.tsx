@@ -11,7 +11,7 @@
  */
 import { Component } from "preact";
 import { clickThroughRate, conversionRate, type Summary, sumProducts } from "../../lib/summary.ts";
-import { Count, formatAge, formatCount, formatPercent, writeCount } from "./format.tsx";
+import { Count, formatAge, formatCount, formatPercent, setText, writeCount } from "./format.tsx";
 
 /** Props of {@linkcode KpiStrip}. */
 export interface KpiStripProps {
@@ -66,9 +66,7 @@ export class KpiStrip extends Component<KpiStripProps> {
     }
     for (const name of ["ctr", "conversion", "rate", "lag", "age"] as const) {
       const element = this.#texts[name];
-      if (element && next.texts[name] !== shown.texts[name]) {
-        element.textContent = next.texts[name];
-      }
+      if (element && next.texts[name] !== shown.texts[name]) setText(element, next.texts[name]);
     }
     if (next.ageTitle !== shown.ageTitle) this.#texts.age?.setAttribute("title", next.ageTitle);
     if (next.label !== shown.label) this.#section?.setAttribute("aria-label", next.label);

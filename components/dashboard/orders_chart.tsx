@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { useEffect, useRef } from "preact/hooks";
+import { useLayoutEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
 import { type Product, PRODUCTS } from "../../lib/event.ts";
 import { type Summary, zoneOffset } from "../../lib/summary.ts";
@@ -95,8 +95,9 @@ export function OrdersChart({ summary }: OrdersChartProps) {
   const plot = useRef<uPlot | null>(null);
   const shape = `${summary.granularity}|${summary.timeZone}|${visibleProducts(summary).join(",")}`;
 
-  // Rebuild when the series' set or resolution changes; otherwise only setData.
-  useEffect(() => {
+  // Rebuild when the series' set or resolution changes; otherwise only setData. Both are
+  // layout effects, so a rebuild runs before the setData below, never after it.
+  useLayoutEffect(() => {
     const element = frame.current;
     if (!element) return;
     const products = visibleProducts(summary);
@@ -148,8 +149,10 @@ export function OrdersChart({ summary }: OrdersChartProps) {
     0,
   );
   // Deltas only add orders and buckets, so the total and the bucket count tell whether
-  // the series changed: a redraw without a new order leaves the canvas alone.
-  useEffect(() => {
+  // the series changed: a redraw without a new order leaves the canvas alone. A layout
+  // effect, so the canvas is drawn in the same task, and frame, as the rest of the page
+  // (an effect would run after that frame and cost a frame of its own).
+  useLayoutEffect(() => {
     plot.current?.setData(chartData(summary, visibleProducts(summary)));
   }, [summary, total, summary.series.t.length]);
   return (

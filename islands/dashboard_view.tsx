@@ -40,6 +40,8 @@ export interface DashboardViewProps {
 
 /** Charts, tables and the ticker redraw at most this often (50 open tabs share the CPU). */
 const REDRAW_MS = 1000;
+/** Charts redraw 100–400 ms after the message that made them due (a per-tab offset). */
+const CHART_OFFSET_MS = 100;
 const RATE_WINDOW_MS = 10_000;
 const TICKER_SIZE = 8;
 
@@ -67,10 +69,11 @@ class Keyed extends Component<{ version: number; children: () => VNode }> {
  * strip's changed text is written at once, in the message's own task (no render, so
  * the counters move within milliseconds of the message). Charts, tables and the ticker
  * are drawn by a Preact render at most once a second and only while the page is
- * visible: while messages flow, in a task right after a message's, so the frame that
- * shows the counters usually shows the charts too (a frame costs a few milliseconds of
- * fixed work across the renderer, compositor and GPU process however little changed);
- * when quiet, on the one-second clock, which also keeps the age and rate current.
+ * visible: while messages flow, a little after the message that made them due (at an
+ * offset of its own per tab, so dashboards following the same hub do not all redraw
+ * their charts at the instant its message arrives, when every one of them is busy
+ * with its counters); when quiet, on the one-second clock, which also keeps the age
+ * and rate current.
  */
 export default function DashboardView({ initial }: DashboardViewProps) {
   const current = useRef<Summary>(initial);
@@ -79,6 +82,8 @@ export default function DashboardView({ initial }: DashboardViewProps) {
   const [, setVersion] = useState(0);
   const [connection, setConnection] = useState<"live" | "connecting" | "offline">("connecting");
   const [error, setError] = useState<string | null>(null);
+  // This tab's delay between a message and the chart redraw it makes due (see above).
+  const [chartOffset] = useState(() => CHART_OFFSET_MS + Math.random() * CHART_OFFSET_MS * 3);
   const sync = useRef({
     buffering: false,
     buffered: [] as Update[],
@@ -202,17 +207,17 @@ export default function DashboardView({ initial }: DashboardViewProps) {
         applyUpdate(current.current, update);
         if (update.truncated) load(current.current.query);
         s.now = s.lastMessage = Date.now();
-        // The counters now, in this task; the charts, when due, in the next task, before
-        // the frame that shows the counters. Not in an animation frame callback: a canvas
-        // drawn there is copied at that frame's commit (about 5 ms on the main thread in
-        // software compositing), while one drawn in a task is handed over as it is.
+        // The counters now, in this task; the charts, when due, a little later in a task
+        // of their own. (Not in an animation frame callback: a canvas drawn there is
+        // copied at that frame's commit, about 5 ms on the main thread in software
+        // compositing, while one drawn in a task is handed over as it is.)
         showKpis();
         s.dirty = true;
         if (s.chartTimer === undefined && chartsDue(s.now)) {
           s.chartTimer = setTimeout(() => {
             s.chartTimer = undefined;
             redraw();
-          });
+          }, chartOffset);
         }
       },
       onResync() {

@@ -1,8 +1,9 @@
 // How the dashboard draws live messages, in headless Chromium, with NOTIFYs sent
 // straight to the hub's channel (no Kafka or worker needed): counters are written in
 // place on each message (a counter gaining a digit group included), while charts and
-// tables follow on the page's one-second clock; a card below the fold skips redraws
-// while out of view and catches up as soon as it is scrolled to.
+// tables follow within a second; a card below the fold skips redraws while out of view
+// and catches up as soon as it is scrolled to; a hidden tab keeps its counters live and
+// redraws its charts when shown again.
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { encodeLiveUpdate, liveChannel, type TickerEvent } from "../lib/live_update.ts";
@@ -29,7 +30,7 @@ function waitForText(page: Page, selector: string, text: string, timeout = 5_000
 
 Deno.test({
   name:
-    "counters change in place on each message; charts follow on the clock; an off-screen card catches up when scrolled to",
+    "counters change in place on each message; charts follow within a second; off-screen cards and hidden tabs catch up when shown",
   ...sanitize,
   async fn() {
     const { kafkaBrokers } = await testServices();
@@ -112,6 +113,28 @@ Deno.test({
     );
     await page.$eval(ticker, (e) => e.scrollIntoView());
     await page.waitForSelector(`${ticker} time[datetime="${laterAt}"]`, { timeout: 3_000 });
+
+    // 4. A hidden tab keeps its counters live but skips the charts until shown again.
+    const setVisibility = (state: "hidden" | "visible") =>
+      page.evaluate((value) => {
+        Object.defineProperty(document, "visibilityState", { value, configurable: true });
+        document.dispatchEvent(new Event("visibilitychange"));
+      }, state);
+    await page.$eval('[data-testid="category-bars"]', (e) => e.scrollIntoView());
+    await setVisibility("hidden");
+    await notify([
+      { minute, product: "sneakers", site_version: "desktop", title: "banner_show", n: 1 },
+    ], []);
+    await waitForText(page, '[data-testid="kpi-shows"]', "1002");
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    assert.equal(
+      await page.getAttribute('[data-testid="bar-sneakers-banner_show"]', "data-value"),
+      "1001",
+    );
+    await setVisibility("visible");
+    await page.waitForSelector('[data-testid="bar-sneakers-banner_show"][data-value="1002"]', {
+      timeout: 1_000,
+    });
     assert.deepEqual(problems, []);
   },
 });

@@ -341,6 +341,7 @@ async function benchLatency() {
     const verdicts: string[] = [];
     const notifyRows: string[] = [];
     const cpuRows: string[] = [];
+    const redrawRows: string[] = [];
     for (const pages of pageCounts) {
       const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
       const opened = [];
@@ -361,12 +362,18 @@ async function benchLatency() {
           { timeout: 30_000 },
         );
         await page.evaluate(() => {
-          const w = globalThis as unknown as { __changes: [number, number][] };
+          const w = globalThis as unknown as { __changes: [number, number][]; __redraws: number[] };
           w.__changes = [];
           const target = document.querySelector('[data-testid="kpi-orders"]')!;
           new MutationObserver(() => {
             w.__changes.push([Date.now(), Number(target.textContent)]);
           }).observe(target, { subtree: true, childList: true, characterData: true });
+          // How often the charts are really redrawn: one callback per render that moved a bar.
+          w.__redraws = [];
+          new MutationObserver(() => w.__redraws.push(Date.now())).observe(
+            document.querySelector('[data-testid="category-bars"]')!,
+            { subtree: true, attributes: true, attributeFilter: ["data-value"] },
+          );
         });
       }
       // The hub's side: when its messages reach a socket outside the browser (this
@@ -426,7 +433,9 @@ async function benchLatency() {
         if (batch.length > 0) send(batch).catch(() => failures++);
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
-      const elapsed = (Date.now() - measuredFrom) / 1000;
+      const measuredUntil = Date.now();
+      const elapsed = (measuredUntil - measuredFrom) / 1000;
+      let redrawCount = 0;
       await new Promise((resolve) => setTimeout(resolve, 3000)); // let the last markers land
       const loadAfter = Deno.loadavg()[0];
       const cpuAfter = cpuNow();
@@ -449,9 +458,11 @@ async function benchLatency() {
         (hubOrders.find(([, n]) => n >= k + 1)?.[0] ?? NaN) - producedAt
       ).filter((ms) => Number.isFinite(ms)).sort((a, b) => a - b);
       for (const page of opened) {
-        const changes = await page.evaluate(() =>
-          (globalThis as unknown as { __changes: [number, number][] }).__changes
-        );
+        const [changes, redraws] = await page.evaluate(() => {
+          const w = globalThis as unknown as { __changes: [number, number][]; __redraws: number[] };
+          return [w.__changes, w.__redraws] as const;
+        });
+        redrawCount += redraws.filter((t) => t >= measuredFrom && t < measuredUntil).length;
         markers.forEach((producedAt, k) => {
           const seen = changes.find(([, value]) => value >= base + 1 + k);
           if (seen) latencies.push(seen[0] - producedAt);
@@ -459,6 +470,7 @@ async function benchLatency() {
         });
       }
       latencies.sort((a, b) => a - b);
+      redrawRows.push(`${pages}: ${(redrawCount / pages / elapsed).toFixed(2)}`);
       console.log(
         `| ${pages} | ${((produced - producedBefore) / elapsed).toFixed(0)} | ${latencies.length}${
           missing ? ` (${missing} missing)` : ""
@@ -480,6 +492,7 @@ async function benchLatency() {
       await context.close();
     }
     console.log(`target: ${verdicts.join("; ")}`);
+    console.log(`chart redraws per second per dashboard (bars): ${redrawRows.join(", ")}`);
     console.log(
       `\nCPU over each row (% of one core; ${navigator.hardwareConcurrency} cores = ${
         100 * navigator.hardwareConcurrency

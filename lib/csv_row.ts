@@ -169,12 +169,26 @@ function canonicalTime(text: string): string | undefined {
   const hour = digit(11) * 10 + digit(12);
   const minute = digit(14) * 10 + digit(15);
   const second = digit(17) * 10 + digit(18);
-  // NaN (a non-digit) fails every comparison below.
-  if (!(year >= 1970 && month >= 1 && month <= 12 && day >= 1)) return undefined;
+  if (!isPossibleTime(year, month, day, hour, minute, second)) return undefined;
+  return `${text.slice(0, 10)}T${text.slice(11)}.000Z`;
+}
+
+/**
+ * True for a possible date and time of day from 1970 on (no 24:00, no 2019-02-29). NaN
+ * in any part (a non-digit) fails every comparison, so it is false too.
+ */
+export function isPossibleTime(
+  year: number,
+  month: number,
+  day: number,
+  hour: number,
+  minute: number,
+  second: number,
+): boolean {
+  if (!(year >= 1970 && month >= 1 && month <= 12 && day >= 1)) return false;
   const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
   const days = month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1];
-  if (!(day <= days && hour <= 23 && minute <= 59 && second <= 59)) return undefined;
-  return `${text.slice(0, 10)}T${text.slice(11)}.000Z`;
+  return day <= days && hour <= 23 && minute <= 59 && second <= 59;
 }
 
 /** 32 lower-case hex digits (a loop: the profile showed the regex as a hot spot). */

@@ -38,6 +38,16 @@ const PRODUCT_INDEX = new Map<string, number>(PRODUCTS.map((word, i) => [word, i
 const SITE_INDEX = new Map<string, number>(SITE_VERSIONS.map((word, i) => [word, i]));
 const TITLE_INDEX = new Map<string, number>(TITLES.map((word, i) => [word, i]));
 
+/** A counting key back as [minute, product, site version, title] (indexes). */
+function decodeKey(key: number): [number, number, number, number] {
+  const minute = Math.floor(key / KEYS_PER_MINUTE);
+  let rest = key - minute * KEYS_PER_MINUTE;
+  const title = rest % TITLES.length;
+  rest = (rest - title) / TITLES.length;
+  const site = rest % SITE_VERSIONS.length;
+  return [minute, (rest - site) / SITE_VERSIONS.length, site, title];
+}
+
 /** Per-minute event counts. */
 export class MinuteCounts {
   /** Key: minute × KEYS_PER_MINUTE + key within the minute; value: events. */
@@ -73,12 +83,7 @@ export class MinuteCounts {
   deltas(): MinuteDelta[] {
     const deltas: MinuteDelta[] = [];
     for (const [key, n] of this.#counts) {
-      const minute = Math.floor(key / KEYS_PER_MINUTE);
-      let rest = key - minute * KEYS_PER_MINUTE;
-      const title = rest % TITLES.length;
-      rest = (rest - title) / TITLES.length;
-      const site = rest % SITE_VERSIONS.length;
-      const product = (rest - site) / SITE_VERSIONS.length;
+      const [minute, product, site, title] = decodeKey(key);
       deltas.push({
         minute: new Date(minute * 60_000).toISOString(),
         product: PRODUCTS[product],
@@ -98,13 +103,9 @@ export class MinuteCounts {
     const titles: number[] = [];
     const counts: number[] = [];
     for (const [key, n] of this.#counts) {
-      const minute = Math.floor(key / KEYS_PER_MINUTE);
-      let rest = key - minute * KEYS_PER_MINUTE;
-      const title = rest % TITLES.length;
-      rest = (rest - title) / TITLES.length;
-      const site = rest % SITE_VERSIONS.length;
+      const [minute, product, site, title] = decodeKey(key);
       minutes.push(minute);
-      products.push((rest - site) / SITE_VERSIONS.length + 1);
+      products.push(product + 1);
       sites.push(site + 1);
       titles.push(title + 1);
       counts.push(n);

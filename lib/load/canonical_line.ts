@@ -8,7 +8,7 @@
  * @module
  */
 import type { CanonicalRow } from "../copy_batch.ts";
-import type { CsvHeader } from "../csv_row.ts";
+import { type CsvHeader, isPossibleTime } from "../csv_row.ts";
 import { PRODUCTS, SITE_VERSIONS, TITLES } from "../event.ts";
 
 const COMMA = 44;
@@ -20,7 +20,6 @@ const PRODUCT_WORDS: [Uint8Array, number][] = [
 ];
 const SITE_WORDS = SITE_VERSIONS.map((word, i): [Uint8Array, number] => [encoder.encode(word), i]);
 const TITLE_WORDS = TITLES.map((word, i): [Uint8Array, number] => [encoder.encode(word), i]);
-const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 /** Reads canonical lines of one file (its header fixes where each column is). */
 export class CanonicalLineReader {
@@ -142,10 +141,6 @@ function canonicalMinute(bytes: Uint8Array, at: number): number {
   const hour = digit(11) * 10 + digit(12);
   const minute = digit(14) * 10 + digit(15);
   const second = digit(17) * 10 + digit(18);
-  // NaN (a non-digit) fails every comparison below.
-  if (!(year >= 1970 && month >= 1 && month <= 12 && day >= 1)) return -1;
-  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  const days = month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1];
-  if (!(day <= days && hour <= 23 && minute <= 59 && second <= 59)) return -1;
+  if (!isPossibleTime(year, month, day, hour, minute, second)) return -1;
   return Date.UTC(year, month - 1, day, hour, minute) / 60_000;
 }

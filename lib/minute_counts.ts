@@ -119,11 +119,4 @@ export class MinuteCounts {
       counts: literal(counts),
     };
   }
-
-  /** Counts of existing deltas (as the ingest worker has them). */
-  static of(deltas: readonly MinuteDelta[]): MinuteCounts {
-    const counts = new MinuteCounts();
-    for (const d of deltas) counts.addEvent(d.minute, d.product, d.site_version, d.title, d.n);
-    return counts;
-  }
 }

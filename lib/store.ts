@@ -143,15 +143,14 @@ export function minuteDeltas(events: readonly EcommerceEvent[]): MinuteDelta[] {
 
 /**
  * Appends rollup rows for events already inserted in the caller's transaction,
- * given as per-minute counts (see {@linkcode minuteDeltas}); the same SQL as
- * {@linkcode storeEvents} computes the daily, hourly and minute rows from them.
+ * given as per-minute counts; the same SQL as {@linkcode storeEvents} computes the
+ * daily, hourly and minute rows from them.
  */
 export async function appendRollups(
   tx: Queryable,
-  deltas: readonly MinuteDelta[] | MinuteCounts,
+  counts: MinuteCounts,
   timeZone: string,
 ): Promise<void> {
-  const counts = deltas instanceof MinuteCounts ? deltas : MinuteCounts.of(deltas);
   if (counts.size === 0) return;
   const c = counts.columns();
   await tx`

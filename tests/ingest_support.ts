@@ -16,6 +16,7 @@ import {
   TITLES,
 } from "../lib/event.ts";
 import type { Sql } from "../lib/db.ts";
+import { DLQ_HEADERS } from "../lib/ingest/dlq.ts";
 
 /** A message to produce: key and value as text or bytes. */
 export interface TestMessage {
@@ -138,7 +139,12 @@ export async function eventCount(sql: Sql): Promise<number> {
   return n;
 }
 
-/** Reads every DLQ message of `topic` (expects exactly `count`; waits up to `timeoutMs`). */
+/**
+ * Reads every DLQ message of `topic` (expects exactly `count` distinct rejects; waits up
+ * to `timeoutMs`). The DLQ is at-least-once like any topic (a send is retried after an
+ * ambiguous failure), so copies of one reject, by its source partition and offset, are
+ * returned once.
+ */
 export async function readDlq(
   brokers: string[],
   topic: string,
@@ -150,6 +156,7 @@ export async function readDlq(
     maxWaitTimeInMs: 100,
   });
   const seen: { value: Buffer | null; headers: Record<string, string> }[] = [];
+  const sources = new Set<string>();
   await consumer.connect();
   try {
     await consumer.subscribe({ topic: dlqTopic(topic), fromBeginning: true });
@@ -159,7 +166,11 @@ export async function readDlq(
         for (const [name, value] of Object.entries(message.headers ?? {})) {
           headers[name] = String(value);
         }
-        seen.push({ value: message.value, headers });
+        const source = `${headers[DLQ_HEADERS.partition]}:${headers[DLQ_HEADERS.offset]}`;
+        if (!sources.has(source)) {
+          sources.add(source);
+          seen.push({ value: message.value, headers });
+        }
         await Promise.resolve();
       },
     });

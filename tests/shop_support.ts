@@ -45,11 +45,20 @@ export interface ReadEvent extends EcommerceEvent {
   key: string;
 }
 
-/** Collects every message of a topic from the beginning (a fresh consumer group). */
+/**
+ * Collects every message of a topic from the beginning (a fresh consumer group). The
+ * topic is at-least-once: a producer re-send after an ambiguous failure puts a batch on
+ * it twice. So {@linkcode events} holds each event once (its first copy, by `order_id`),
+ * which is what tests assert on, and {@linkcode duplicates} counts the extra copies.
+ */
 export class TopicReader implements AsyncDisposable {
+  /** Distinct events in the order their first copy was read. */
   readonly events: ReadEvent[] = [];
   /** Messages that were not valid events (must stay empty). */
   readonly invalid: string[] = [];
+  /** Messages read in all, copies included. */
+  messages = 0;
+  #seen = new Set<string>();
   #consumer: Consumer;
 
   private constructor(consumer: Consumer) {
@@ -67,13 +76,22 @@ export class TopicReader implements AsyncDisposable {
     await consumer.subscribe({ topic, fromBeginning: true });
     await consumer.run({
       eachMessage: ({ message }) => {
+        reader.messages++;
         const parsed = parseEventMessage(message.value);
-        if (parsed.ok) reader.events.push({ ...parsed.value, key: message.key?.toString() ?? "" });
-        else reader.invalid.push(parsed.reason);
+        if (!parsed.ok) reader.invalid.push(parsed.reason);
+        else if (!reader.#seen.has(parsed.value.order_id)) {
+          reader.#seen.add(parsed.value.order_id);
+          reader.events.push({ ...parsed.value, key: message.key?.toString() ?? "" });
+        }
         return Promise.resolve();
       },
     });
     return reader;
+  }
+
+  /** Copies of events already read (producer re-sends; the worker absorbs them). */
+  get duplicates(): number {
+    return this.messages - this.invalid.length - this.events.length;
   }
 
   /** The events of one visitor, in topic order (one key, one partition). */

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { compileTrust } from "./lib/client_address.ts";
 import { type Config, loadConfig } from "./lib/config.ts";
 import { prepare } from "./lib/bootstrap.ts";
 import { connect } from "./lib/db.ts";
@@ -41,6 +42,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     sql,
     kafkaBrokers: options.kafkaBrokers,
     topic: config.kafkaTopic,
+    trust: compileTrust(config.trustProxy),
     startedAt: new Date(),
     closers: [() => sql.end({ timeout: 5 })],
     producer: createEventProducer({ brokers: options.kafkaBrokers, topic: config.kafkaTopic }),

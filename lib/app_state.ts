@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { TrustProxy } from "./client_address.ts";
 import type { Config } from "./config.ts";
 import type { Sql } from "./db.ts";
 import type { EventProducer } from "./producer.ts";
@@ -18,6 +19,8 @@ export interface AppState {
   kafkaBrokers: string[];
   /** The events topic. */
   topic: string;
+  /** `TRUST_PROXY` compiled: whose forwarded headers are believed. */
+  trust: TrustProxy;
   /** When the process started (for /healthz). */
   startedAt: Date;
   /** The live fan-out to dashboard sockets (absent in processes that do not serve them). */

@@ -22,6 +22,12 @@ export interface Config {
   analyticsTz: string;
   /** `DASHBOARD_TOKEN`; when set, the dashboard and its API require it. */
   dashboardToken?: string;
+  /**
+   * `TRUST_PROXY`: the proxies (addresses, CIDRs or `loopback`, `linklocal`,
+   * `uniquelocal`, comma separated) whose `X-Forwarded-For` and `X-Forwarded-Proto`
+   * are believed; empty (the default) believes none.
+   */
+  trustProxy: string[];
 }
 
 /** Thrown for an invalid environment variable; `variable` names it. */
@@ -34,6 +40,8 @@ export class ConfigError extends Error {
     this.variable = variable;
   }
 }
+
+import { compileTrust } from "./client_address.ts";
 
 const TOPIC_PATTERN = /^[a-zA-Z0-9._-]{1,200}$/;
 
@@ -54,6 +62,7 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
     hostname: pick("HOSTNAME") ?? "127.0.0.1",
     analyticsTz: parseTimeZone(pick("ANALYTICS_TZ") ?? "UTC"),
     dashboardToken: pick("DASHBOARD_TOKEN"),
+    trustProxy: parseTrustProxy(pick("TRUST_PROXY")),
   };
 }
 
@@ -99,6 +108,20 @@ function parsePort(value: string): number {
     throw new ConfigError("PORT", `expected an integer from 0 to 65535, got "${value}"`);
   }
   return port;
+}
+
+function parseTrustProxy(value: string | undefined): string[] {
+  if (value === undefined) return [];
+  const entries = value.split(",").map((entry) => entry.trim()).filter((entry) => entry !== "");
+  try {
+    compileTrust(entries);
+  } catch (error) {
+    throw new ConfigError(
+      "TRUST_PROXY",
+      `expected addresses, CIDRs, loopback, linklocal or uniquelocal: ${(error as Error).message}`,
+    );
+  }
+  return entries;
 }
 
 function parseTimeZone(value: string): string {

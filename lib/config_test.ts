@@ -10,6 +10,12 @@ Deno.test("config applies the documented defaults", () => {
   assert.deepEqual(config.databaseUrl, undefined);
   assert.deepEqual(config.kafkaBrokers, undefined);
   assert.deepEqual(config.dashboardToken, undefined);
+  assert.deepEqual(config.trustProxy, []);
+});
+
+Deno.test("config reads TRUST_PROXY as a list of addresses and ranges", () => {
+  const config = loadConfig({ TRUST_PROXY: "loopback, 10.0.0.0/8" });
+  assert.deepEqual(config.trustProxy, ["loopback", "10.0.0.0/8"]);
 });
 
 Deno.test("config splits KAFKA_BROKERS on commas", () => {
@@ -27,6 +33,7 @@ for (
     ["KAFKA_BROKERS", "localhost", 'got "localhost"'],
     ["KAFKA_TOPIC", "bad topic", "bad topic"],
     ["ANALYTICS_TZ", "Mars/Olympus", "unknown time zone"],
+    ["TRUST_PROXY", "loopback, proxy.internal", "proxy.internal"],
   ]
 ) {
   Deno.test(`config rejects ${variable}=${value} naming the variable`, () => {

@@ -55,11 +55,9 @@ export function visitorCookie(userId: string, secure = false): string {
   }`;
 }
 
-/** Headers to add to a response so a new visitor keeps its id. */
-export function visitorHeaders(visitor: Visitor, url: URL): Record<string, string> {
-  return visitor.isNew
-    ? { "set-cookie": visitorCookie(visitor.userId, url.protocol === "https:") }
-    : {};
+/** Headers to add to a response so a new visitor keeps its id (`Secure` over TLS). */
+export function visitorHeaders(visitor: Visitor, secure: boolean): Record<string, string> {
+  return visitor.isNew ? { "set-cookie": visitorCookie(visitor.userId, secure) } : {};
 }
 
 // Phones and small tablets announce themselves with one of these tokens (the common

@@ -1,4 +1,5 @@
 import type { AppState } from "../lib/app_state.ts";
+import { clientOf } from "../lib/client_address.ts";
 import { constantTimeEqual, SESSION_COOKIE, sessionValue } from "../lib/auth.ts";
 import type { Handlers, PageProps } from "../server/mod.ts";
 
@@ -23,7 +24,8 @@ export const handler: Handlers<AppState> = {
     }
     return { data: { next } satisfies LoginData };
   },
-  async POST({ req, url, state }) {
+  async POST(ctx) {
+    const { req, state } = ctx;
     const token = state.config.dashboardToken;
     const form = await req.formData().catch(() => new FormData());
     const next = safeNext(String(form.get("next") ?? ""));
@@ -32,7 +34,7 @@ export const handler: Handlers<AppState> = {
     if (!constantTimeEqual(given, token)) {
       return { data: { next, error: "That token is not right" } satisfies LoginData, status: 401 };
     }
-    const secure = url.protocol === "https:" ? "; Secure" : "";
+    const secure = clientOf(ctx, state.trust).secure ? "; Secure" : "";
     return new Response(null, {
       status: 303,
       headers: {

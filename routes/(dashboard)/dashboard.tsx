@@ -1,9 +1,9 @@
-import type { AppState } from "../lib/app_state.ts";
-import { readSummary } from "../lib/dashboard_request.ts";
-import type { Summary } from "../lib/summary.ts";
-import type { Handlers, PageProps } from "../server/mod.ts";
-import DashboardView from "../islands/dashboard_view.tsx";
-import ExplorePanel from "../islands/explore_panel.tsx";
+import type { AppState } from "../../lib/app_state.ts";
+import { readSummary } from "../../lib/dashboard_request.ts";
+import type { Summary } from "../../lib/summary.ts";
+import type { Handlers, PageProps } from "../../server/mod.ts";
+import DashboardView from "../../islands/dashboard_view.tsx";
+import ExplorePanel from "../../islands/explore_panel.tsx";
 
 /** `GET /dashboard?range=&from=&to=&product=&site_version=`: the live dashboard. */
 export const handler: Handlers<AppState> = {

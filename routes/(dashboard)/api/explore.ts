@@ -1,9 +1,9 @@
-import type { AppState } from "../../lib/app_state.ts";
-import { readQuery } from "../../lib/dashboard_request.ts";
-import { loadExploreCached } from "../../lib/explore.ts";
-import { loadDataRange } from "../../lib/queries.ts";
-import { dayIn, resolveRange } from "../../lib/summary.ts";
-import type { Handlers } from "../../server/mod.ts";
+import type { AppState } from "../../../lib/app_state.ts";
+import { readQuery } from "../../../lib/dashboard_request.ts";
+import { loadExploreCached } from "../../../lib/explore.ts";
+import { loadDataRange } from "../../../lib/queries.ts";
+import { dayIn, resolveRange } from "../../../lib/summary.ts";
+import type { Handlers } from "../../../server/mod.ts";
 
 /** `GET /api/explore?range=&from=&to=`: the explore panel's statistics (as `deno task stats`). */
 export const handler: Handlers<AppState> = {

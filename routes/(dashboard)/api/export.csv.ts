@@ -1,6 +1,6 @@
-import type { AppState } from "../../lib/app_state.ts";
-import { readExport } from "../../lib/dashboard_request.ts";
-import type { Handlers } from "../../server/mod.ts";
+import type { AppState } from "../../../lib/app_state.ts";
+import { readExport } from "../../../lib/dashboard_request.ts";
+import type { Handlers } from "../../../server/mod.ts";
 
 /** `GET /api/export.csv?…`: the selected range's counts per bucket and key, as CSV. */
 export const handler: Handlers<AppState> = {

@@ -1,11 +1,11 @@
-import { HttpError } from "../../server/mod.ts";
-import type { Handlers } from "../../server/mod.ts";
-import type { AppState } from "../../lib/app_state.ts";
-import { findCategory } from "../../lib/catalog.ts";
-import { checkCsrf } from "../../lib/csrf.ts";
-import { readBody } from "../../lib/read_body.ts";
-import { placeOrder, shopContext } from "../../lib/shop_actions.ts";
-import { siteVersionOf } from "../../lib/visitor.ts";
+import { HttpError } from "../../../server/mod.ts";
+import type { Handlers } from "../../../server/mod.ts";
+import type { AppState } from "../../../lib/app_state.ts";
+import { findCategory } from "../../../lib/catalog.ts";
+import { checkCsrf } from "../../../lib/csrf.ts";
+import { readBody } from "../../../lib/read_body.ts";
+import { placeOrder, shopContext } from "../../../lib/shop_actions.ts";
+import { siteVersionOf } from "../../../lib/visitor.ts";
 
 /** The order form's largest accepted body (it holds two short fields). */
 const MAX_FORM_BYTES = 2048;

@@ -1,9 +1,10 @@
-import type { Handlers, RouteContext } from "../../server/mod.ts";
-import type { AppState } from "../../lib/app_state.ts";
-import { isSameOrigin } from "../../lib/csrf.ts";
-import { readBody } from "../../lib/read_body.ts";
-import { recordShow, shopContext } from "../../lib/shop_actions.ts";
-import { siteVersionOf, visitorId } from "../../lib/visitor.ts";
+import type { Handlers, RouteContext } from "../../../server/mod.ts";
+import type { AppState } from "../../../lib/app_state.ts";
+import { clientOf } from "../../../lib/client_address.ts";
+import { isSameOrigin } from "../../../lib/csrf.ts";
+import { readBody } from "../../../lib/read_body.ts";
+import { recordShow, shopContext } from "../../../lib/shop_actions.ts";
+import { siteVersionOf, visitorId } from "../../../lib/visitor.ts";
 
 /** A beacon's largest accepted body: `{"impression":"…"}` is under 100 bytes. */
 const MAX_BODY_BYTES = 1024;
@@ -22,7 +23,7 @@ function refuse(status: number, reason: string): Response {
 }
 
 function limited(ctx: RouteContext<AppState>): Response | undefined {
-  if (!ctx.state.shop.collectLimiter(ctx.remoteAddr ?? "unknown")) {
+  if (!ctx.state.shop.collectLimiter(clientOf(ctx, ctx.state.trust).address)) {
     return refuse(429, "too many reports from this client: slow down");
   }
 }

@@ -1,6 +1,6 @@
-import type { AppState } from "../../lib/app_state.ts";
-import { HttpError } from "../../server/mod.ts";
-import type { Handlers } from "../../server/mod.ts";
+import type { AppState } from "../../../lib/app_state.ts";
+import { HttpError } from "../../../server/mod.ts";
+import type { Handlers } from "../../../server/mod.ts";
 
 /**
  * `GET /api/live`: the WebSocket that pushes live deltas to open dashboards. Upgrades

@@ -1,6 +1,6 @@
-import type { AppState } from "../../lib/app_state.ts";
-import { readSummary } from "../../lib/dashboard_request.ts";
-import type { Handlers } from "../../server/mod.ts";
+import type { AppState } from "../../../lib/app_state.ts";
+import { readSummary } from "../../../lib/dashboard_request.ts";
+import type { Handlers } from "../../../server/mod.ts";
 
 /** `GET /api/summary?range=&from=&to=&product=&site_version=`: the dashboard's numbers. */
 export const handler: Handlers<AppState> = {

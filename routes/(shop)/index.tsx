@@ -1,11 +1,12 @@
-import type { Handlers, PageProps } from "../server/mod.ts";
-import type { AppState } from "../lib/app_state.ts";
-import { CATALOG, type CatalogEntry } from "../lib/catalog.ts";
-import { PRODUCTS } from "../lib/event.ts";
-import { issueImpression } from "../lib/impressions.ts";
-import { visitorHeaders, visitorOf } from "../lib/visitor.ts";
-import AdBanner from "../islands/AdBanner.tsx";
-import { ShopFrame } from "../components/shop/ShopFrame.tsx";
+import type { Handlers, PageProps } from "../../server/mod.ts";
+import type { AppState } from "../../lib/app_state.ts";
+import { CATALOG, type CatalogEntry } from "../../lib/catalog.ts";
+import { PRODUCTS } from "../../lib/event.ts";
+import { issueImpression } from "../../lib/impressions.ts";
+import { clientOf } from "../../lib/client_address.ts";
+import { visitorHeaders, visitorOf } from "../../lib/visitor.ts";
+import AdBanner from "../../islands/AdBanner.tsx";
+import { ShopFrame } from "../../components/shop/ShopFrame.tsx";
 
 interface Data {
   entry: CatalogEntry;
@@ -14,7 +15,8 @@ interface Data {
 
 /** The front page: one ad, picked at random, with a fresh signed impression id. */
 export const handler: Handlers<AppState> = {
-  GET({ req, url, state }) {
+  GET(ctx) {
+    const { req, state } = ctx;
     const visitor = visitorOf(req);
     const entry = CATALOG[PRODUCTS[Math.floor(Math.random() * PRODUCTS.length)]];
     const impression = issueImpression(state.shop.secret, {
@@ -24,7 +26,10 @@ export const handler: Handlers<AppState> = {
     return {
       data: { entry, impression } satisfies Data,
       // Each render is a new impression: never cache it.
-      headers: { "cache-control": "no-store", ...visitorHeaders(visitor, url) },
+      headers: {
+        "cache-control": "no-store",
+        ...visitorHeaders(visitor, clientOf(ctx, state.trust).secure),
+      },
     };
   },
 };

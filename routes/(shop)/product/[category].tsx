@@ -1,11 +1,12 @@
-import type { Handlers, PageProps } from "../../server/mod.ts";
-import type { AppState } from "../../lib/app_state.ts";
-import { CATALOG, type CatalogEntry, findCategory } from "../../lib/catalog.ts";
-import { csrfToken } from "../../lib/csrf.ts";
-import { recordClick, shopContext } from "../../lib/shop_actions.ts";
-import { visitorHeaders, visitorOf } from "../../lib/visitor.ts";
-import { OrderForm } from "../../components/shop/OrderForm.tsx";
-import { ShopFrame } from "../../components/shop/ShopFrame.tsx";
+import type { Handlers, PageProps } from "../../../server/mod.ts";
+import type { AppState } from "../../../lib/app_state.ts";
+import { CATALOG, type CatalogEntry, findCategory } from "../../../lib/catalog.ts";
+import { csrfToken } from "../../../lib/csrf.ts";
+import { recordClick, shopContext } from "../../../lib/shop_actions.ts";
+import { clientOf } from "../../../lib/client_address.ts";
+import { visitorHeaders, visitorOf } from "../../../lib/visitor.ts";
+import { OrderForm } from "../../../components/shop/OrderForm.tsx";
+import { ShopFrame } from "../../../components/shop/ShopFrame.tsx";
 
 /** Longest a product page waits for its click to be counted. */
 const CLICK_WAIT_MS = 2_000;
@@ -17,7 +18,8 @@ type Data = { entry: CatalogEntry; csrf: string } | { missing: string };
  * a reload or a second visit with the same id counts nothing.
  */
 export const handler: Handlers<AppState> = {
-  async GET({ req, url, params, state }) {
+  async GET(ctx) {
+    const { req, url, params, state } = ctx;
     const entry = findCategory(params.category);
     // 404 with the name asked for (escaped like any text) and the real categories;
     // nothing is counted.
@@ -42,7 +44,10 @@ export const handler: Handlers<AppState> = {
     }
     return {
       data: { entry, csrf: csrfToken(state.shop.secret, visitor.userId) } satisfies Data,
-      headers: { "cache-control": "no-store", ...visitorHeaders(visitor, url) },
+      headers: {
+        "cache-control": "no-store",
+        ...visitorHeaders(visitor, clientOf(ctx, state.trust).secure),
+      },
     };
   },
 };

@@ -1,10 +1,10 @@
-import { HttpError } from "../../server/mod.ts";
-import type { Handlers, PageProps } from "../../server/mod.ts";
-import type { AppState } from "../../lib/app_state.ts";
-import { type CatalogEntry, findCategory } from "../../lib/catalog.ts";
-import { checkOrderReceipt } from "../../lib/shop_actions.ts";
-import { visitorId } from "../../lib/visitor.ts";
-import { ShopFrame } from "../../components/shop/ShopFrame.tsx";
+import { HttpError } from "../../../server/mod.ts";
+import type { Handlers, PageProps } from "../../../server/mod.ts";
+import type { AppState } from "../../../lib/app_state.ts";
+import { type CatalogEntry, findCategory } from "../../../lib/catalog.ts";
+import { checkOrderReceipt } from "../../../lib/shop_actions.ts";
+import { visitorId } from "../../../lib/visitor.ts";
+import { ShopFrame } from "../../../components/shop/ShopFrame.tsx";
 
 interface Data {
   orderId: string;

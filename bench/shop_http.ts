@@ -6,8 +6,13 @@
  * - `/`: the front page (visitor cookie, signed impression, island props);
  * - `/product/sneakers`: the product page opened directly (form token, no event);
  * - `/product/<category>?i=<impression>`: every request a fresh click from a fresh
- *   visitor: the impression is verified, consumed in Postgres and `banner_show` +
- *   `banner_click` are produced to Kafka.
+ *   visitor (a server-signed cookie) behind one of many client addresses (sent as
+ *   `X-Forwarded-For`; the server trusts loopback as its proxy, as `TRUST_PROXY`
+ *   does): the impression is verified, the visitor's and the address's click limits
+ *   are checked, the impression is consumed in Postgres and `banner_show` +
+ *   `banner_click` are produced to Kafka. Each visitor clicks once and each address
+ *   {@linkcode CLICKS_PER_ADDRESS} times, within the default limits: the run ends by
+ *   printing what the limits refused (it must be nothing).
  * Prints the median requests/s and p99 latency of `--runs` runs, the ratio to the
  * static ceiling and to the target (2,000 requests/s at p99 under 50 ms), and the
  * events the producer delivered.
@@ -19,11 +24,17 @@ import { loadConfig } from "../lib/config.ts";
 import { PRODUCTS } from "../lib/event.ts";
 import { issueImpression } from "../lib/impressions.ts";
 import { newId } from "../lib/event.ts";
+import { signVisitorId } from "../lib/visitor.ts";
 import { startWebServer } from "../main.ts";
 import { createTestDatabase, createTestTopic } from "../tests/support/services.ts";
 
 const TARGET_RPS = 2000;
 const TARGET_P99_MS = 50;
+/** Clicks from one client address over all runs: far below its limit (300 per 10 min). */
+const CLICKS_PER_ADDRESS = 20;
+/** What every request sends: a desktop browser's User-Agent (bots count nothing). */
+const USER_AGENT =
+  "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
 
 interface WrkResult {
   rps: number;
@@ -46,8 +57,12 @@ function init(args)
   local i = 0
   for line in io.lines(args[1]) do
     if i % tonumber(args[2]) == tid then
-      local path, cookie = line:match("([^\\t]+)\\t(.+)")
-      requests[#requests + 1] = wrk.format("GET", path, { Cookie = cookie })
+      local path, cookie, address = line:match("([^\\t]+)\\t([^\\t]+)\\t(.+)")
+      requests[#requests + 1] = wrk.format("GET", path, {
+        ["Cookie"] = cookie,
+        ["X-Forwarded-For"] = address,
+        ["User-Agent"] = "${USER_AGENT}",
+      })
     end
     i = i + 1
   end
@@ -121,7 +136,8 @@ async function main() {
   await using db = await createTestDatabase("bench_shop");
   await using topic = await createTestTopic("bench_shop");
   const web = await startWebServer({
-    config: { ...loadConfig({}), port: 0, kafkaTopic: topic.topic },
+    // The default limits; loopback (wrk) is trusted as the proxy that names the client.
+    config: { ...loadConfig({}), port: 0, kafkaTopic: topic.topic, trustProxy: ["loopback"] },
     databaseUrl: db.url,
     kafkaBrokers: topic.brokers,
   });
@@ -130,7 +146,16 @@ async function main() {
   await Deno.writeTextFile(luaFile, LUA);
   const threads = 2;
   let connections = connectionCounts[0];
-  const common = () => ["-t", String(threads), "-c", String(connections), "-d", `${duration}s`];
+  const common = () => [
+    ...["-t", String(threads), "-c", String(connections), "-d", `${duration}s`],
+    ...["-H", `User-Agent: ${USER_AGENT}`],
+  ];
+  // Client addresses 10.0.0.1, 10.0.0.2, …: each used for CLICKS_PER_ADDRESS clicks in all.
+  let clicks = 0;
+  const nextAddress = () => {
+    const n = 1 + Math.floor(clicks++ / CLICKS_PER_ADDRESS);
+    return `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
+  };
   try {
     const scenarios: { name: string; run: () => Promise<WrkResult> }[] = [
       {
@@ -147,11 +172,13 @@ async function main() {
         run: async () => {
           // Enough distinct visitors for the run at up to 10,000 requests/s.
           const lines: string[] = [];
+          const secret = web.state.shop.secret;
           for (let i = 0; i < duration * 10_000; i++) {
             const userId = newId();
             const product = PRODUCTS[i % PRODUCTS.length];
-            const impression = issueImpression(web.state.shop.secret, { product, userId });
-            lines.push(`/product/${product}?i=${impression}\tuser_id=${userId}`);
+            const impression = issueImpression(secret, { product, userId });
+            const cookie = `user_id=${signVisitorId(secret, userId)}`;
+            lines.push(`/product/${product}?i=${impression}\t${cookie}\t${nextAddress()}`);
           }
           await Deno.writeTextFile(listFile, lines.join("\n") + "\n");
           return wrk(web.url, [...common(), "-s", luaFile], [listFile, String(threads)]);
@@ -192,6 +219,12 @@ async function main() {
     console.log("|---|---:|---:|---:|---:|---:|---:|:-:|---:|");
     for (const row of rows) console.log(row);
     console.log(`\nLoad average at the end: ${await loadAverage()}.`);
+    const { throttled } = web.state.shop.limits.stats();
+    console.log(
+      `\nClient addresses used: ${Math.ceil(clicks / CLICKS_PER_ADDRESS)} ` +
+        `(${CLICKS_PER_ADDRESS} click requests each at most); refused by the limits: ` +
+        `${JSON.stringify(throttled)} (expected all 0).`,
+    );
     const stats = web.state.producer.stats();
     console.log(
       `\nEvents produced to Kafka during the product-page runs: ${stats.delivered} delivered, ` +

@@ -65,11 +65,15 @@ const ACTION_NAMES: Record<LimitedAction, string> = {
   order: "orders",
 };
 
-/** Applies the limits to a verified action; undefined when it may count. */
+/**
+ * Applies the limits to a verified action; undefined when it may count. The reason
+ * starts with `prefix` ("not counted", "Order refused").
+ */
 function refusedByLimits(
   ctx: ShopContext,
   action: LimitedAction,
   actor: Actor & { userId: string },
+  prefix: string,
 ): Refusal | undefined {
   const admission = ctx.limits.admit(action, actor);
   if (admission.ok) return undefined;
@@ -77,18 +81,25 @@ function refusedByLimits(
     return {
       ok: false,
       status: 403,
-      reason: "not counted: the User-Agent is a known bot or crawler, or missing",
+      reason: `${prefix}: the User-Agent is a known bot or crawler, or missing`,
     };
   }
   const who = admission.by === "visitor" ? "this visitor" : "this address";
   return {
     ok: false,
     status: 429,
-    reason: `not counted: too many ${ACTION_NAMES[action]} from ${who} (limit ${
+    reason: `${prefix}: too many ${ACTION_NAMES[action]} from ${who} (limit ${
       formatLimit(admission.limit)
-    }): try again in ${admission.retryAfterSeconds} s`,
+    }): try again in ${wait(admission.retryAfterSeconds)}`,
     retryAfterSeconds: admission.retryAfterSeconds,
   };
+}
+
+/** A wait for people: `40 s`, `12 min`, `5 h`. */
+function wait(seconds: number): string {
+  if (seconds < 120) return `${seconds} s`;
+  if (seconds < 120 * 60) return `${Math.ceil(seconds / 60)} min`;
+  return `${Math.ceil(seconds / 3600)} h`;
 }
 
 /** The result of reporting a view: counted, or why not. */
@@ -104,7 +115,7 @@ export async function recordShow(ctx: ShopContext, actor: Actor, id: unknown): P
   const time = new Date();
   const checked = verifyImpression(ctx.secret, id, { userId: actor.userId });
   if (!checked.ok) return { ok: false, status: 400, reason: checked.reason };
-  const refused = refusedByLimits(ctx, "show", { ...actor, userId: actor.userId! });
+  const refused = refusedByLimits(ctx, "show", { ...actor, userId: actor.userId! }, "not counted");
   if (refused) return refused;
   const fresh = await ctx.ledger.consume(checked.value, ["show"]);
   if (!fresh.has("show")) return { ok: false, status: 400, reason: "impression already counted" };
@@ -145,7 +156,7 @@ export async function recordClick(
   if (checked.value.product !== product) {
     return { counted: false, reason: `impression is for "${checked.value.product}"` };
   }
-  const refused = refusedByLimits(ctx, "click", { ...actor, userId: actor.userId! });
+  const refused = refusedByLimits(ctx, "click", { ...actor, userId: actor.userId! }, "not counted");
   if (refused) return { counted: false, reason: refused.reason };
   const fresh = await ctx.ledger.consume(checked.value, ["show", "click"]);
   if (!fresh.has("click")) return { counted: false, reason: "click already counted" };
@@ -197,8 +208,8 @@ export async function placeOrder(
   actor: Actor & { userId: string },
   order: { product: Product; token: FormToken },
 ): Promise<OrderResult> {
-  const refused = refusedByLimits(ctx, "order", actor);
-  if (refused) return { ...refused, reason: `Order refused: ${refused.reason}` };
+  const refused = refusedByLimits(ctx, "order", actor, "Order refused");
+  if (refused) return refused;
   const event = shopEvent({
     title: "order",
     product: order.product,

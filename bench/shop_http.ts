@@ -14,11 +14,13 @@
  *   {@linkcode CLICKS_PER_ADDRESS} times, within the default limits: the run ends by
  *   printing what the limits refused (it must be nothing).
  * Prints the median requests/s and p99 latency of `--runs` runs, the ratio to the
- * static ceiling and to the target (2,000 requests/s at p99 under 50 ms), and the
- * events the producer delivered.
+ * static ceiling and to the target (2,000 requests/s at p99 under 50 ms), the web
+ * process's CPU time per request (comparable across runs on a shared machine, where
+ * wall-clock figures are not), and the events the producer delivered.
  *
  * @module
  */
+import process from "node:process";
 import { parseArgs } from "node:util";
 import { loadConfig } from "../lib/config.ts";
 import { PRODUCTS } from "../lib/event.ts";
@@ -41,6 +43,8 @@ interface WrkResult {
   p99Ms: number;
   requests: number;
   errors: number;
+  /** CPU time of this process (the web server) per request while wrk ran, µs. */
+  cpuUsPerRequest: number;
 }
 
 // Each wrk thread takes every n-th line of the request file, so no two requests share
@@ -84,10 +88,12 @@ function parseWrk(text: string): WrkResult {
   const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(text)?.[1] ?? 0);
   const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text);
   const errors = non2xx + (socket ? socket.slice(1).map(Number).reduce((a, b) => a + b) : 0);
-  return { rps, p99Ms: Number(p99[1]) * unit, requests, errors };
+  return { rps, p99Ms: Number(p99[1]) * unit, requests, errors, cpuUsPerRequest: 0 };
 }
 
 async function wrk(url: string, args: string[], scriptArgs: string[] = []): Promise<WrkResult> {
+  // CPU time rather than wall time: a comparable cost per request on a shared machine.
+  const cpuBefore = process.cpuUsage();
   const output = await new Deno.Command("wrk", {
     args: [...args, "--latency", url, ...(scriptArgs.length ? ["--", ...scriptArgs] : [])],
     stdout: "piped",
@@ -95,7 +101,9 @@ async function wrk(url: string, args: string[], scriptArgs: string[] = []): Prom
   }).output();
   const text = new TextDecoder().decode(output.stdout) + new TextDecoder().decode(output.stderr);
   if (!output.success) throw new Error(`wrk failed:\n${text}`);
-  return parseWrk(text);
+  const cpu = process.cpuUsage(cpuBefore);
+  const result = parseWrk(text);
+  return { ...result, cpuUsPerRequest: (cpu.user + cpu.system) / Math.max(1, result.requests) };
 }
 
 /** The 1-minute load average, to show how busy the shared machine was. */
@@ -201,12 +209,14 @@ async function main() {
         const rps = median(all.map((r) => r.rps));
         const p99 = median(all.map((r) => r.p99Ms));
         const errors = all.reduce((sum, r) => sum + r.errors, 0);
+        const cpu = median(all.map((r) => r.cpuUsPerRequest));
         if (scenario === scenarios[0]) ceiling = rps;
         const meets = rps >= TARGET_RPS && p99 < TARGET_P99_MS;
         rows.push(
           `| ${scenario.name} | ${count} | ${rps.toFixed(0)} | ${p99.toFixed(1)} | ` +
             `${(rps / ceiling).toFixed(2)}× | ${(rps / TARGET_RPS).toFixed(2)}× | ` +
-            `${(p99 / TARGET_P99_MS).toFixed(2)}× | ${meets ? "yes" : "no"} | ${errors} |`,
+            `${(p99 / TARGET_P99_MS).toFixed(2)}× | ${meets ? "yes" : "no"} | ${errors} | ` +
+            `${cpu.toFixed(0)} |`,
         );
         console.error(rows.at(-1));
       }
@@ -214,16 +224,17 @@ async function main() {
     await web.state.producer.flush(30_000);
     console.log(
       "\n| scenario | connections | requests/s (median) | p99 ms (median) | vs static | " +
-        "vs 2,000 req/s | p99 vs 50 ms | meets target | errors |",
+        "vs 2,000 req/s | p99 vs 50 ms | meets target | errors | web CPU µs/request (median) |",
     );
-    console.log("|---|---:|---:|---:|---:|---:|---:|:-:|---:|");
+    console.log("|---|---:|---:|---:|---:|---:|---:|:-:|---:|---:|");
     for (const row of rows) console.log(row);
     console.log(`\nLoad average at the end: ${await loadAverage()}.`);
     const { throttled } = web.state.shop.limits.stats();
     console.log(
-      `\nClient addresses used: ${Math.ceil(clicks / CLICKS_PER_ADDRESS)} ` +
-        `(${CLICKS_PER_ADDRESS} click requests each at most); refused by the limits: ` +
-        `${JSON.stringify(throttled)} (expected all 0).`,
+      `\nClick runs: ${clicks} requests prepared, from ${
+        Math.ceil(clicks / CLICKS_PER_ADDRESS)
+      } client addresses (${CLICKS_PER_ADDRESS} each) and as many visitors as requests; ` +
+        `refused by the limits: ${JSON.stringify(throttled)} (expected all 0).`,
     );
     const stats = web.state.producer.stats();
     console.log(

@@ -52,7 +52,7 @@ Deno.test("config reads the shop's limits, keeping the defaults for actions not 
   const defaults = loadConfig({}).shopLimits;
   assert.deepEqual(defaults.visitor, DEFAULT_VISITOR_LIMITS);
   assert.deepEqual(defaults.address, DEFAULT_ADDRESS_LIMITS);
-  assert.equal(defaults.maxKeys, 50_000);
+  assert.equal(defaults.maxKeys, 20_000);
   const config = loadConfig({
     SHOP_VISITOR_LIMITS: "click=5/min",
     SHOP_ADDRESS_LIMITS: "order=20/h, show=1000/10min",

@@ -85,8 +85,8 @@ export const DEFAULT_ADDRESS_LIMITS: Limits = {
   order: { count: 100, periodMs: UNIT_MS.h },
 };
 
-/** Keys remembered per limit by default (about 100 bytes each). */
-export const DEFAULT_LIMIT_KEYS = 50_000;
+/** Keys remembered per limit by default (about 140 bytes each, seven limits: under 20 MB). */
+export const DEFAULT_LIMIT_KEYS = 20_000;
 
 /** The configuration of {@linkcode ShopLimits}. */
 export interface ShopLimitsConfig {

@@ -233,6 +233,25 @@ Deno.test({
       assert.deepEqual(reader.of(bot.userId), []);
     });
 
+    await t.step(
+      "a HEAD of an ad's product page counts no click; the GET after it does",
+      async () => {
+        const visitor = new Visitor(base, undefined, "192.0.2.30");
+        const { href } = await visitor.openFrontPage();
+        const head = await visitor.fetch(href, { method: "HEAD" });
+        assert.equal(head.status, 200);
+        await head.body?.cancel();
+        await settled();
+        assert.deepEqual(reader.of(visitor.userId), []);
+        await (await visitor.fetch(href)).body?.cancel();
+        await settled();
+        assert.deepEqual(reader.of(visitor.userId).map((e) => e.title), [
+          "banner_show",
+          "banner_click",
+        ]);
+      },
+    );
+
     await t.step("/healthz counts what the limits and the bot check refused", async () => {
       const response = await fetch(`${base}/healthz`);
       const body = await response.json();

@@ -28,7 +28,8 @@ export const handler: Handlers<AppState> = {
     const visitor = visitorOf(state.shop.secret, req);
     const client = clientOf(ctx, state.trust);
     const impression = url.searchParams.get("i");
-    if (impression && !visitor.isNew) {
+    // HEAD (link checkers, prefetchers) answers like GET but opens nothing: no click.
+    if (impression && !visitor.isNew && req.method === "GET") {
       const actor = { ...visitor, address: client.address };
       const counting = recordClick(shopContext(state), actor, impression, entry.product)
         .catch((error) => {

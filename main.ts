@@ -46,7 +46,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     startedAt: new Date(),
     closers: [() => sql.end({ timeout: 5 })],
     producer: createEventProducer({ brokers: options.kafkaBrokers, topic: config.kafkaTopic }),
-    shop: await createShopState(sql),
+    shop: await createShopState(sql, config.shopLimits),
   };
   state.closers.push(() => state.producer.close());
   state.live = createLiveHub({

@@ -6,30 +6,45 @@
  * - `/`: the front page (visitor cookie, signed impression, island props);
  * - `/product/sneakers`: the product page opened directly (form token, no event);
  * - `/product/<category>?i=<impression>`: every request a fresh click from a fresh
- *   visitor: the impression is verified, consumed in Postgres and `banner_show` +
- *   `banner_click` are produced to Kafka.
+ *   visitor (a server-signed cookie) behind one of many client addresses (sent as
+ *   `X-Forwarded-For`; the server trusts loopback as its proxy, as `TRUST_PROXY`
+ *   does): the impression is verified, the visitor's and the address's click limits
+ *   are checked, the impression is consumed in Postgres and `banner_show` +
+ *   `banner_click` are produced to Kafka. Each visitor clicks once and each address
+ *   {@linkcode CLICKS_PER_ADDRESS} times, within the default limits: the run ends by
+ *   printing what the limits refused (it must be nothing).
  * Prints the median requests/s and p99 latency of `--runs` runs, the ratio to the
- * static ceiling and to the target (2,000 requests/s at p99 under 50 ms), and the
- * events the producer delivered.
+ * static ceiling and to the target (2,000 requests/s at p99 under 50 ms), the web
+ * process's CPU time per request (comparable across runs on a shared machine, where
+ * wall-clock figures are not), and the events the producer delivered.
  *
  * @module
  */
+import process from "node:process";
 import { parseArgs } from "node:util";
 import { loadConfig } from "../lib/config.ts";
 import { PRODUCTS } from "../lib/event.ts";
 import { issueImpression } from "../lib/impressions.ts";
 import { newId } from "../lib/event.ts";
+import { signVisitorId } from "../lib/visitor.ts";
 import { startWebServer } from "../main.ts";
 import { createTestDatabase, createTestTopic } from "../tests/support/services.ts";
 
 const TARGET_RPS = 2000;
 const TARGET_P99_MS = 50;
+/** Clicks from one client address over all runs: far below its limit (300 per 10 min). */
+const CLICKS_PER_ADDRESS = 20;
+/** What every request sends: a desktop browser's User-Agent (bots count nothing). */
+const USER_AGENT =
+  "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
 
 interface WrkResult {
   rps: number;
   p99Ms: number;
   requests: number;
   errors: number;
+  /** CPU time of this process (the web server) per request while wrk ran, µs. */
+  cpuUsPerRequest: number;
 }
 
 // Each wrk thread takes every n-th line of the request file, so no two requests share
@@ -46,8 +61,12 @@ function init(args)
   local i = 0
   for line in io.lines(args[1]) do
     if i % tonumber(args[2]) == tid then
-      local path, cookie = line:match("([^\\t]+)\\t(.+)")
-      requests[#requests + 1] = wrk.format("GET", path, { Cookie = cookie })
+      local path, cookie, address = line:match("([^\\t]+)\\t([^\\t]+)\\t(.+)")
+      requests[#requests + 1] = wrk.format("GET", path, {
+        ["Cookie"] = cookie,
+        ["X-Forwarded-For"] = address,
+        ["User-Agent"] = "${USER_AGENT}",
+      })
     end
     i = i + 1
   end
@@ -69,10 +88,12 @@ function parseWrk(text: string): WrkResult {
   const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(text)?.[1] ?? 0);
   const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text);
   const errors = non2xx + (socket ? socket.slice(1).map(Number).reduce((a, b) => a + b) : 0);
-  return { rps, p99Ms: Number(p99[1]) * unit, requests, errors };
+  return { rps, p99Ms: Number(p99[1]) * unit, requests, errors, cpuUsPerRequest: 0 };
 }
 
 async function wrk(url: string, args: string[], scriptArgs: string[] = []): Promise<WrkResult> {
+  // CPU time rather than wall time: a comparable cost per request on a shared machine.
+  const cpuBefore = process.cpuUsage();
   const output = await new Deno.Command("wrk", {
     args: [...args, "--latency", url, ...(scriptArgs.length ? ["--", ...scriptArgs] : [])],
     stdout: "piped",
@@ -80,7 +101,9 @@ async function wrk(url: string, args: string[], scriptArgs: string[] = []): Prom
   }).output();
   const text = new TextDecoder().decode(output.stdout) + new TextDecoder().decode(output.stderr);
   if (!output.success) throw new Error(`wrk failed:\n${text}`);
-  return parseWrk(text);
+  const cpu = process.cpuUsage(cpuBefore);
+  const result = parseWrk(text);
+  return { ...result, cpuUsPerRequest: (cpu.user + cpu.system) / Math.max(1, result.requests) };
 }
 
 /** The 1-minute load average, to show how busy the shared machine was. */
@@ -121,7 +144,8 @@ async function main() {
   await using db = await createTestDatabase("bench_shop");
   await using topic = await createTestTopic("bench_shop");
   const web = await startWebServer({
-    config: { ...loadConfig({}), port: 0, kafkaTopic: topic.topic },
+    // The default limits; loopback (wrk) is trusted as the proxy that names the client.
+    config: { ...loadConfig({}), port: 0, kafkaTopic: topic.topic, trustProxy: ["loopback"] },
     databaseUrl: db.url,
     kafkaBrokers: topic.brokers,
   });
@@ -130,7 +154,16 @@ async function main() {
   await Deno.writeTextFile(luaFile, LUA);
   const threads = 2;
   let connections = connectionCounts[0];
-  const common = () => ["-t", String(threads), "-c", String(connections), "-d", `${duration}s`];
+  const common = () => [
+    ...["-t", String(threads), "-c", String(connections), "-d", `${duration}s`],
+    ...["-H", `User-Agent: ${USER_AGENT}`],
+  ];
+  // Client addresses 10.0.0.1, 10.0.0.2, …: each used for CLICKS_PER_ADDRESS clicks in all.
+  let clicks = 0;
+  const nextAddress = () => {
+    const n = 1 + Math.floor(clicks++ / CLICKS_PER_ADDRESS);
+    return `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
+  };
   try {
     const scenarios: { name: string; run: () => Promise<WrkResult> }[] = [
       {
@@ -147,11 +180,13 @@ async function main() {
         run: async () => {
           // Enough distinct visitors for the run at up to 10,000 requests/s.
           const lines: string[] = [];
+          const secret = web.state.shop.secret;
           for (let i = 0; i < duration * 10_000; i++) {
             const userId = newId();
             const product = PRODUCTS[i % PRODUCTS.length];
-            const impression = issueImpression(web.state.shop.secret, { product, userId });
-            lines.push(`/product/${product}?i=${impression}\tuser_id=${userId}`);
+            const impression = issueImpression(secret, { product, userId });
+            const cookie = `user_id=${signVisitorId(secret, userId)}`;
+            lines.push(`/product/${product}?i=${impression}\t${cookie}\t${nextAddress()}`);
           }
           await Deno.writeTextFile(listFile, lines.join("\n") + "\n");
           return wrk(web.url, [...common(), "-s", luaFile], [listFile, String(threads)]);
@@ -174,12 +209,14 @@ async function main() {
         const rps = median(all.map((r) => r.rps));
         const p99 = median(all.map((r) => r.p99Ms));
         const errors = all.reduce((sum, r) => sum + r.errors, 0);
+        const cpu = median(all.map((r) => r.cpuUsPerRequest));
         if (scenario === scenarios[0]) ceiling = rps;
         const meets = rps >= TARGET_RPS && p99 < TARGET_P99_MS;
         rows.push(
           `| ${scenario.name} | ${count} | ${rps.toFixed(0)} | ${p99.toFixed(1)} | ` +
             `${(rps / ceiling).toFixed(2)}× | ${(rps / TARGET_RPS).toFixed(2)}× | ` +
-            `${(p99 / TARGET_P99_MS).toFixed(2)}× | ${meets ? "yes" : "no"} | ${errors} |`,
+            `${(p99 / TARGET_P99_MS).toFixed(2)}× | ${meets ? "yes" : "no"} | ${errors} | ` +
+            `${cpu.toFixed(0)} |`,
         );
         console.error(rows.at(-1));
       }
@@ -187,11 +224,18 @@ async function main() {
     await web.state.producer.flush(30_000);
     console.log(
       "\n| scenario | connections | requests/s (median) | p99 ms (median) | vs static | " +
-        "vs 2,000 req/s | p99 vs 50 ms | meets target | errors |",
+        "vs 2,000 req/s | p99 vs 50 ms | meets target | errors | web CPU µs/request (median) |",
     );
-    console.log("|---|---:|---:|---:|---:|---:|---:|:-:|---:|");
+    console.log("|---|---:|---:|---:|---:|---:|---:|:-:|---:|---:|");
     for (const row of rows) console.log(row);
     console.log(`\nLoad average at the end: ${await loadAverage()}.`);
+    const { throttled } = web.state.shop.limits.stats();
+    console.log(
+      `\nClick runs: ${clicks} requests prepared, from ${
+        Math.ceil(clicks / CLICKS_PER_ADDRESS)
+      } client addresses (${CLICKS_PER_ADDRESS} each) and as many visitors as requests; ` +
+        `refused by the limits: ${JSON.stringify(throttled)} (expected all 0).`,
+    );
     const stats = web.state.producer.stats();
     console.log(
       `\nEvents produced to Kafka during the product-page runs: ${stats.delivered} delivered, ` +

@@ -28,6 +28,12 @@ export interface Config {
    * are believed; empty (the default) believes none.
    */
   trustProxy: string[];
+  /**
+   * The shop's per-visitor (`SHOP_VISITOR_LIMITS`) and per-address
+   * (`SHOP_ADDRESS_LIMITS`) limits on counted actions, and the keys remembered per
+   * limit (`SHOP_LIMIT_KEYS`); see docs/shop.md "Limits".
+   */
+  shopLimits: ShopLimitsConfig;
 }
 
 /** Thrown for an invalid environment variable; `variable` names it. */
@@ -42,6 +48,14 @@ export class ConfigError extends Error {
 }
 
 import { compileTrust } from "./client_address.ts";
+import {
+  DEFAULT_ADDRESS_LIMITS,
+  DEFAULT_LIMIT_KEYS,
+  DEFAULT_VISITOR_LIMITS,
+  type Limits,
+  parseLimits,
+  type ShopLimitsConfig,
+} from "./shop_limits.ts";
 
 const TOPIC_PATTERN = /^[a-zA-Z0-9._-]{1,200}$/;
 
@@ -63,7 +77,41 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
     analyticsTz: parseTimeZone(pick("ANALYTICS_TZ") ?? "UTC"),
     dashboardToken: pick("DASHBOARD_TOKEN"),
     trustProxy: parseTrustProxy(pick("TRUST_PROXY")),
+    shopLimits: {
+      visitor: parseShopLimits(
+        "SHOP_VISITOR_LIMITS",
+        pick("SHOP_VISITOR_LIMITS"),
+        DEFAULT_VISITOR_LIMITS,
+      ),
+      address: parseShopLimits(
+        "SHOP_ADDRESS_LIMITS",
+        pick("SHOP_ADDRESS_LIMITS"),
+        DEFAULT_ADDRESS_LIMITS,
+      ),
+      maxKeys: parseLimitKeys(pick("SHOP_LIMIT_KEYS")),
+    },
   };
+}
+
+function parseShopLimits(variable: string, value: string | undefined, defaults: Limits): Limits {
+  if (value === undefined) return defaults;
+  try {
+    return parseLimits(value, defaults);
+  } catch (error) {
+    throw new ConfigError(variable, (error as Error).message);
+  }
+}
+
+function parseLimitKeys(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_LIMIT_KEYS;
+  const keys = Number(value);
+  if (!Number.isInteger(keys) || keys < 100 || keys > 10_000_000) {
+    throw new ConfigError(
+      "SHOP_LIMIT_KEYS",
+      `expected an integer from 100 to 10000000, got "${value}"`,
+    );
+  }
+  return keys;
 }
 
 function parseDatabaseUrl(value: string | undefined): string | undefined {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { ConfigError, loadConfig } from "./config.ts";
+import { DEFAULT_ADDRESS_LIMITS, DEFAULT_VISITOR_LIMITS } from "./shop_limits.ts";
 
 Deno.test("config applies the documented defaults", () => {
   const config = loadConfig({});
@@ -34,6 +35,46 @@ for (
     ["KAFKA_TOPIC", "bad topic", "bad topic"],
     ["ANALYTICS_TZ", "Mars/Olympus", "unknown time zone"],
     ["TRUST_PROXY", "loopback, proxy.internal", "proxy.internal"],
+  ]
+) {
+  Deno.test(`config rejects ${variable}=${value} naming the variable`, () => {
+    assert.throws(() => loadConfig({ [variable]: value }), (error) => {
+      assert.ok(error instanceof ConfigError);
+      assert.equal(error.variable, variable);
+      assert.match(error.message, new RegExp(`^Invalid ${variable}: `));
+      assert.ok(error.message.includes(fragment), error.message);
+      return true;
+    });
+  });
+}
+
+Deno.test("config reads the shop's limits, keeping the defaults for actions not named", () => {
+  const defaults = loadConfig({}).shopLimits;
+  assert.deepEqual(defaults.visitor, DEFAULT_VISITOR_LIMITS);
+  assert.deepEqual(defaults.address, DEFAULT_ADDRESS_LIMITS);
+  assert.equal(defaults.maxKeys, 20_000);
+  const config = loadConfig({
+    SHOP_VISITOR_LIMITS: "click=5/min",
+    SHOP_ADDRESS_LIMITS: "order=20/h, show=1000/10min",
+    SHOP_LIMIT_KEYS: "2000",
+  }).shopLimits;
+  assert.deepEqual(config.visitor, {
+    ...DEFAULT_VISITOR_LIMITS,
+    click: { count: 5, periodMs: 60_000 },
+  });
+  assert.deepEqual(config.address, {
+    ...DEFAULT_ADDRESS_LIMITS,
+    order: { count: 20, periodMs: 3_600_000 },
+    show: { count: 1000, periodMs: 600_000 },
+  });
+  assert.equal(config.maxKeys, 2000);
+});
+
+for (
+  const [variable, value, fragment] of [
+    ["SHOP_VISITOR_LIMITS", "clicks=5/min", 'got "clicks=5/min"'],
+    ["SHOP_ADDRESS_LIMITS", "order=0/h", 'got "0/h"'],
+    ["SHOP_LIMIT_KEYS", "10", 'from 100 to 10000000, got "10"'],
   ]
 ) {
   Deno.test(`config rejects ${variable}=${value} naming the variable`, () => {

@@ -9,6 +9,7 @@
  */
 import { type ParseResult, type Product, PRODUCTS, quote } from "./event.ts";
 import type { Sql } from "./db.ts";
+import { GroupCommit, type GroupCommitOptions } from "./group_commit.ts";
 import { sign, verify } from "./signing.ts";
 
 /** How long an impression can be reported or clicked after it was issued. */
@@ -125,47 +126,19 @@ export async function consumeImpressions(
 }
 
 /**
- * Consumes impressions with group commit: requests that arrive while a statement is
- * running wait for it and then go together in the next one, so under load one commit
- * serves many pages instead of one each (Postgres commits are the shop's bottleneck).
+ * Consumes impressions with group commit (lib/group_commit.ts): requests that arrive
+ * while a statement is running go together in the next one.
  */
 export class ImpressionLedger {
-  #sql: Sql;
-  #maxBatch: number;
-  #waiting: {
-    request: Consumption;
-    resolve: (uses: Set<ImpressionUse>) => void;
-    reject: (error: unknown) => void;
-  }[] = [];
-  #running = 0;
-  #maxRunning: number;
+  readonly #batches: GroupCommit<Consumption, Set<ImpressionUse>>;
 
   /** `maxRunning` statements at once (default 2), each with up to `maxBatch` requests (500). */
-  constructor(sql: Sql, options: { maxBatch?: number; maxRunning?: number } = {}) {
-    this.#sql = sql;
-    this.#maxBatch = options.maxBatch ?? 500;
-    this.#maxRunning = options.maxRunning ?? 2;
+  constructor(sql: Sql, options: GroupCommitOptions = {}) {
+    this.#batches = new GroupCommit((batch) => consumeImpressions(sql, batch), options);
   }
 
   /** Consumes `uses` of `impression`; resolves to the uses not consumed before. */
   consume(impression: Impression, uses: readonly ImpressionUse[]): Promise<Set<ImpressionUse>> {
-    return new Promise((resolve, reject) => {
-      this.#waiting.push({ request: { impression, uses }, resolve, reject });
-      this.#pump();
-    });
-  }
-
-  #pump(): void {
-    while (this.#running < this.#maxRunning && this.#waiting.length > 0) {
-      const batch = this.#waiting.splice(0, this.#maxBatch);
-      this.#running++;
-      consumeImpressions(this.#sql, batch.map((item) => item.request)).then(
-        (results) => batch.forEach((item, i) => item.resolve(results[i])),
-        (error) => batch.forEach((item) => item.reject(error)),
-      ).finally(() => {
-        this.#running--;
-        this.#pump();
-      });
-    }
+    return this.#batches.submit({ impression, uses });
   }
 }

@@ -25,6 +25,8 @@ export const handler: Handlers<AppState> = {
       kafka,
       // The shop's producer: events waiting for Kafka and events dropped (queue full).
       producer: state.producer.stats(),
+      // The shop's refusals: actions over a limit or by bots, never written as events.
+      shop: state.shop.limits.stats(),
       uptimeSeconds: Math.round((Date.now() - state.startedAt.getTime()) / 1000),
       ingest,
     }, { status: ok ? 200 : 503, headers: { "cache-control": "no-store" } });

@@ -55,7 +55,9 @@ Deno.test({
     assert.equal(cookie.httpOnly, true);
     assert.equal(cookie.sameSite, "Lax");
     assert.ok(cookie.expires * 1000 - Date.now() > 364 * 24 * 3600 * 1000);
-    const userId = cookie.value;
+    // Signed by the server: `<user_id>.<signature>`.
+    assert.match(cookie.value, /^[0-9a-f]{32}\.[0-9a-f]{32}$/);
+    const userId = cookie.value.split(".")[0];
 
     await reader.waitFor("the order", (events) => events.some((e) => e.order_id === orderId));
     const events = reader.of(userId);

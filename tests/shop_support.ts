@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { loadConfig } from "../lib/config.ts";
+import { type Config, loadConfig } from "../lib/config.ts";
 import { type Consumer, createKafka } from "../lib/kafka.ts";
 import { type EcommerceEvent, parseEventMessage } from "../lib/event.ts";
 import { startWebServer, type WebServer } from "../main.ts";
@@ -25,11 +25,18 @@ export interface TestShop extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-/** Starts the web server in-process on port 0, on a fresh database. */
-export async function startTestShop(topic: string, kafkaBrokers: string[]): Promise<TestShop> {
+/**
+ * Starts the web server in-process on port 0, on a fresh database; `config` overrides
+ * the defaults (tight limits, `trustProxy`…).
+ */
+export async function startTestShop(
+  topic: string,
+  kafkaBrokers: string[],
+  config: Partial<Config> = {},
+): Promise<TestShop> {
   const db = await createTestDatabase("shop");
   const web = await startWebServer({
-    config: { ...loadConfig({}), port: 0, kafkaTopic: topic },
+    config: { ...loadConfig({}), port: 0, kafkaTopic: topic, ...config },
     databaseUrl: db.url,
     kafkaBrokers,
   });
@@ -124,13 +131,21 @@ export class TopicReader implements AsyncDisposable {
   }
 }
 
-/** A minimal browser stand-in: keeps the visitor cookie, sends a User-Agent. */
+/**
+ * A minimal browser stand-in: keeps the visitor cookie, sends a User-Agent and, when
+ * `address` is given, `X-Forwarded-For: <address>` (for a shop that trusts loopback as
+ * its proxy: then that is the client's address).
+ */
 export class Visitor {
   cookie = "";
 
-  constructor(readonly base: string, readonly userAgent = DESKTOP_UA) {}
+  constructor(
+    readonly base: string,
+    readonly userAgent = DESKTOP_UA,
+    readonly address?: string,
+  ) {}
 
-  /** The visitor's `user_id` (from the cookie the server set). */
+  /** The visitor's `user_id`: the id part of the signed cookie the server set. */
   get userId(): string {
     return /user_id=([0-9a-f]{32})/.exec(this.cookie)?.[1] ?? "";
   }
@@ -139,6 +154,9 @@ export class Visitor {
   async fetch(path: string, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers);
     headers.set("user-agent", this.userAgent);
+    if (this.address && !headers.has("x-forwarded-for")) {
+      headers.set("x-forwarded-for", this.address);
+    }
     if (this.cookie && !headers.has("cookie")) headers.set("cookie", this.cookie);
     const response = await fetch(new URL(path, this.base), {
       redirect: "manual",
@@ -182,7 +200,7 @@ export class Visitor {
   /** Opens a product page and returns the form token it carries. */
   async formToken(product: string): Promise<string> {
     const html = await (await this.fetch(`/product/${product}`)).text();
-    const token = /name="csrf" value="([0-9a-f]{32})"/.exec(html)?.[1];
+    const token = /name="csrf" value="([0-9a-f]{16}\.[0-9a-z]+\.[0-9a-f]{32})"/.exec(html)?.[1];
     if (!token) throw new Error(`No form token on /product/${product}`);
     return token;
   }
@@ -208,4 +226,12 @@ export class Visitor {
     if (response.status !== 303) throw new Error(`POST /order answered ${response.status}`);
     return /^\/order\/([0-9a-f]{32})\?/.exec(response.headers.get("location") ?? "")![1];
   }
+}
+
+/** The reason on `POST /order`'s refusal page ("" when the page has none). */
+export async function orderRefusal(response: Response): Promise<string> {
+  const html = await response.text();
+  const text = /data-testid="order-refused-reason">([^<]*)</.exec(html)?.[1] ?? "";
+  return text.replaceAll("&quot;", '"').replaceAll("&lt;", "<").replaceAll("&gt;", ">")
+    .replaceAll("&amp;", "&");
 }

@@ -1,14 +1,23 @@
-// The shop's pure rules: visitor cookie and site version, impression ids, form tokens,
+// The shop's pure rules: signed visitor cookie, bots and site version, impression ids, form tokens,
 // the rate limiter, the events' contract, the simulator's mix, the replay's clock.
 import assert from "node:assert/strict";
 import { normalizeEvent } from "../lib/event.ts";
 import { IMPRESSION_TTL_MS, issueImpression, verifyImpression } from "../lib/impressions.ts";
 import { checkCsrf, csrfToken } from "../lib/csrf.ts";
+import { FORM_TOKEN_TTL_MS, issueFormToken, verifyFormToken } from "../lib/form_token.ts";
 import { createRateLimiter } from "../lib/rate_limit.ts";
 import { pageId, shopEvent } from "../lib/shop_events.ts";
 import { createUsers, parseDuration, seededRandom, simulateVisit } from "../lib/traffic.ts";
 import { parseSpeed, ReplayClock, shiftToNow } from "../lib/replay_clock.ts";
-import { readCookie, siteVersionOf, visitorCookie, visitorOf } from "../lib/visitor.ts";
+import {
+  isBotAgent,
+  readCookie,
+  signVisitorId,
+  siteVersionOf,
+  visitorCookie,
+  visitorId,
+  visitorOf,
+} from "../lib/visitor.ts";
 import { DESKTOP_UA, PHONE_UA } from "./shop_support.ts";
 
 const secret = new TextEncoder().encode("test-secret-0123456789abcdef");
@@ -26,19 +35,75 @@ Deno.test("site version is mobile for phone and tablet User-Agents, desktop othe
   assert.equal(siteVersionOf(""), "desktop");
 });
 
-Deno.test("the visitor cookie is a 32-hex id, HttpOnly, SameSite=Lax, for a year", () => {
-  const fresh = visitorOf(new Request("http://shop/"));
+Deno.test("the visitor cookie is a signed 32-hex id, HttpOnly, SameSite=Lax, for a year", () => {
+  const fresh = visitorOf(
+    secret,
+    new Request("http://shop/", { headers: { "user-agent": DESKTOP_UA } }),
+  );
   assert.equal(fresh.isNew, true);
+  assert.equal(fresh.isBot, false);
   assert.match(fresh.userId, /^[0-9a-f]{32}$/);
-  const cookie = visitorCookie(fresh.userId);
-  assert.match(cookie, /^user_id=[0-9a-f]{32}; Path=\/; Max-Age=31536000; HttpOnly; SameSite=Lax$/);
-  const back = visitorOf(new Request("http://shop/", { headers: { cookie: `a=1; ${cookie}` } }));
-  assert.deepEqual(back, { userId: fresh.userId, isNew: false, siteVersion: "desktop" });
-  // A malformed cookie is replaced, never trusted.
-  const forged = visitorOf(new Request("http://shop/", { headers: { cookie: "user_id=<b>" } }));
-  assert.equal(forged.isNew, true);
+  const cookie = visitorCookie(secret, fresh.userId);
+  assert.match(
+    cookie,
+    /^user_id=[0-9a-f]{32}\.[0-9a-f]{32}; Path=\/; Max-Age=31536000; HttpOnly; SameSite=Lax$/,
+  );
+  assert.equal(cookie.slice(8, 40), fresh.userId);
+  const back = visitorOf(
+    secret,
+    new Request("http://shop/", {
+      headers: { cookie: `a=1; ${cookie.split(";")[0]}`, "user-agent": DESKTOP_UA },
+    }),
+  );
+  assert.deepEqual(back, {
+    userId: fresh.userId,
+    isNew: false,
+    siteVersion: "desktop",
+    isBot: false,
+  });
+  // Anything this server did not sign is replaced by a new visitor, never trusted.
+  const signature = cookie.slice(41, 73);
+  const other = new TextEncoder().encode("another-secret-0123456789");
+  for (
+    const value of [
+      "<b>",
+      fresh.userId, // unsigned: the format before signing
+      `${"f".repeat(32)}.${signature}`, // another id with this id's signature
+      `${fresh.userId}.${"0".repeat(32)}`,
+      `${fresh.userId}.${signature.toUpperCase()}`,
+      `${fresh.userId}.${signature}0`,
+      signVisitorId(other, fresh.userId), // signed with another secret
+    ]
+  ) {
+    const request = new Request("http://shop/", { headers: { cookie: `user_id=${value}` } });
+    assert.equal(visitorId(secret, request), undefined, value);
+    const replaced = visitorOf(secret, request);
+    assert.equal(replaced.isNew, true, value);
+    assert.notEqual(replaced.userId, fresh.userId, value);
+  }
   assert.equal(readCookie("x=1;  user_id = abc ", "user_id"), "abc");
   assert.equal(readCookie(null, "user_id"), undefined);
+});
+
+Deno.test("known bots, crawlers, HTTP libraries and a missing User-Agent are bots", () => {
+  for (
+    const ua of [
+      "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+      "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
+      "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
+      "curl/8.5.0",
+      "python-requests/2.31.0",
+      "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0.0.0 Safari/537.36",
+      "",
+      "   ",
+      null,
+      `Mozilla/5.0 ${"x".repeat(2000)}`,
+    ]
+  ) {
+    assert.equal(isBotAgent(ua), true, String(ua).slice(0, 60));
+  }
+  assert.equal(isBotAgent(DESKTOP_UA), false);
+  assert.equal(isBotAgent(PHONE_UA), false);
 });
 
 Deno.test("an impression id verifies only for its visitor, unaltered and unexpired", () => {
@@ -79,23 +144,27 @@ Deno.test("an impression id verifies only for its visitor, unaltered and unexpir
   assert.equal(reason(id, { now: now - 120_000 }), "impression id issued in the future");
 });
 
-Deno.test("a form token is tied to the visitor cookie and refused cross-site", () => {
+Deno.test("a form token is tied to the visitor's signed cookie, expires and is refused cross-site", () => {
   const token = csrfToken(secret, userId);
+  assert.match(token, /^[0-9a-f]{16}\.[0-9a-z]+\.[0-9a-f]{32}$/);
+  assert.notEqual(csrfToken(secret, userId), token, "each form gets its own nonce");
   const post = (headers: Record<string, string>) =>
     new Request("http://shop.test/order", {
       method: "POST",
       headers: { host: "shop.test", ...headers },
     });
-  const cookie = `user_id=${userId}`;
+  const cookie = `user_id=${signVisitorId(secret, userId)}`;
   const form = (csrf?: string) => new URLSearchParams(csrf ? { csrf } : {});
-  assert.deepEqual(checkCsrf(secret, post({ cookie }), form(token)), { ok: true, value: userId });
-  assert.deepEqual(
+  const accepted = checkCsrf(secret, post({ cookie }), form(token));
+  assert.ok(accepted.ok);
+  assert.equal(accepted.value.userId, userId);
+  assert.equal(accepted.value.token.nonce, token.slice(0, 16));
+  assert.ok(
     checkCsrf(
       secret,
       post({ cookie, origin: "http://shop.test", "sec-fetch-site": "same-origin" }),
       form(token),
-    ),
-    { ok: true, value: userId },
+    ).ok,
   );
   const refused = (headers: Record<string, string>, csrf?: string) => {
     const result = checkCsrf(secret, post(headers), form(csrf));
@@ -103,12 +172,27 @@ Deno.test("a form token is tied to the visitor cookie and refused cross-site", (
   };
   assert.match(refused({ cookie }), /^missing form token/);
   assert.match(refused({ cookie }, csrfToken(secret, "f".repeat(32))), /^invalid form token/);
+  assert.match(refused({ cookie }, "0".repeat(32)), /^malformed form token "0{32}"/);
+  assert.match(refused({ cookie }, token + "0".repeat(200)), /^malformed form token/);
   assert.match(refused({}, token), /^no visitor cookie/);
+  // The unsigned cookie of before is no visitor.
+  assert.match(refused({ cookie: `user_id=${userId}` }, token), /^no visitor cookie/);
   assert.match(
     refused({ cookie, origin: "http://evil.test" }, token),
     /Origin "http:\/\/evil.test"/,
   );
   assert.match(refused({ cookie, "sec-fetch-site": "cross-site" }, token), /Sec-Fetch-Site/);
+
+  const now = Date.UTC(2026, 0, 1);
+  const old = issueFormToken(secret, { userId, now });
+  assert.ok(verifyFormToken(secret, old, { userId, now: now + FORM_TOKEN_TTL_MS - 1000 }).ok);
+  const expired = verifyFormToken(secret, old, { userId, now: now + FORM_TOKEN_TTL_MS + 1000 });
+  assert.deepEqual(expired, {
+    ok: false,
+    reason: "the form has expired: reload the page and try again",
+  });
+  const future = verifyFormToken(secret, old, { userId, now: now - 120_000 });
+  assert.equal(future.ok ? "accepted" : future.reason, "form token issued in the future");
 });
 
 Deno.test("the rate limiter allows a burst, then the refill rate, per client", () => {

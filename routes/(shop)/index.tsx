@@ -17,7 +17,7 @@ interface Data {
 export const handler: Handlers<AppState> = {
   GET(ctx) {
     const { req, state } = ctx;
-    const visitor = visitorOf(req);
+    const visitor = visitorOf(state.shop.secret, req);
     const entry = CATALOG[PRODUCTS[Math.floor(Math.random() * PRODUCTS.length)]];
     const impression = issueImpression(state.shop.secret, {
       product: entry.product,
@@ -28,7 +28,7 @@ export const handler: Handlers<AppState> = {
       // Each render is a new impression: never cache it.
       headers: {
         "cache-control": "no-store",
-        ...visitorHeaders(visitor, clientOf(ctx, state.trust).secure),
+        ...visitorHeaders(state.shop.secret, visitor, clientOf(ctx, state.trust).secure),
       },
     };
   },

@@ -3,8 +3,8 @@ import type { AppState } from "../../../lib/app_state.ts";
 import { clientOf } from "../../../lib/client_address.ts";
 import { isSameOrigin } from "../../../lib/csrf.ts";
 import { readBody } from "../../../lib/read_body.ts";
-import { recordShow, shopContext } from "../../../lib/shop_actions.ts";
-import { siteVersionOf, visitorId } from "../../../lib/visitor.ts";
+import { recordShow, shopContext, type ShowResult } from "../../../lib/shop_actions.ts";
+import { isBotAgent, siteVersionOf, visitorId } from "../../../lib/visitor.ts";
 
 /** A beacon's largest accepted body: `{"impression":"…"}` is under 100 bytes. */
 const MAX_BODY_BYTES = 1024;
@@ -15,32 +15,41 @@ const PIXEL = Uint8Array.from(
   (c) => c.charCodeAt(0),
 );
 
-function refuse(status: number, reason: string): Response {
+function refuse(status: number, reason: string, headers: Record<string, string> = {}): Response {
   return Response.json({ error: reason }, {
     status,
-    headers: { "cache-control": "no-store", "x-content-type-options": "nosniff" },
+    headers: { "cache-control": "no-store", "x-content-type-options": "nosniff", ...headers },
   });
 }
 
 function limited(ctx: RouteContext<AppState>): Response | undefined {
-  if (!ctx.state.shop.collectLimiter(clientOf(ctx, ctx.state.trust).address)) {
-    return refuse(429, "too many reports from this client: slow down");
+  if (!ctx.state.shop.limits.admitReport(clientOf(ctx, ctx.state.trust).address)) {
+    return refuse(429, "too many reports from this client: slow down", { "retry-after": "1" });
   }
 }
 
-async function show(ctx: RouteContext<AppState>, impression: unknown) {
+async function show(ctx: RouteContext<AppState>, impression: unknown): Promise<ShowResult> {
   const { req, state } = ctx;
-  return await recordShow(
-    shopContext(state),
-    { userId: visitorId(req), siteVersion: siteVersionOf(req.headers.get("user-agent")) },
-    impression,
-  );
+  const userAgent = req.headers.get("user-agent");
+  return await recordShow(shopContext(state), {
+    userId: visitorId(state.shop.secret, req),
+    siteVersion: siteVersionOf(userAgent),
+    isBot: isBotAgent(userAgent),
+    address: clientOf(ctx, state.trust).address,
+  }, impression);
+}
+
+/** The answer for a view that was not counted: 400 bad id, 403 bot, 429 over a limit. */
+function notCounted(result: ShowResult & { ok: false }): Response {
+  const retry = result.retryAfterSeconds;
+  return refuse(result.status, result.reason, retry ? { "retry-after": String(retry) } : {});
 }
 
 /**
  * `/api/collect`: the ad's viewability beacon. `POST {"impression": "<id>"}` from the
  * island (same origin only); `GET ?i=<id>` from the `<noscript>` pixel. Each signed
- * impression is counted once; anything else gets 400 with the reason.
+ * impression is counted once; a bad id gets 400 with the reason, a bot 403, a
+ * visitor or address over its limit (or a flood of reports) 429 with `Retry-After`.
  */
 export const handler: Handlers<AppState> = {
   async POST(ctx) {
@@ -60,7 +69,7 @@ export const handler: Handlers<AppState> = {
       return refuse(400, 'body is not JSON: send {"impression": "<id>"}');
     }
     const result = await show(ctx, impression);
-    if (!result.ok) return refuse(400, result.reason);
+    if (!result.ok) return notCounted(result);
     return new Response(null, { status: 204, headers: { "cache-control": "no-store" } });
   },
   async GET(ctx) {
@@ -73,7 +82,7 @@ export const handler: Handlers<AppState> = {
       return refuse(403, `pixel refused: Sec-Fetch-Site "${site}"`);
     }
     const result = await show(ctx, url.searchParams.get("i"));
-    if (!result.ok) return refuse(400, result.reason);
+    if (!result.ok) return notCounted(result);
     return new Response(PIXEL, {
       headers: { "content-type": "image/gif", "cache-control": "no-store" },
     });

@@ -21,7 +21,7 @@ export const handler: Handlers<AppState> = {
     const valid = entry && checkOrderReceipt(state.shop.secret, {
       orderId: params.id,
       product: entry.product,
-      userId: visitorId(req),
+      userId: visitorId(state.shop.secret, req),
       receipt: url.searchParams.get("receipt") ?? "",
     });
     if (!entry || !valid) throw new HttpError(404, "No such order");

@@ -15,7 +15,8 @@ type Data = { entry: CatalogEntry; csrf: string } | { missing: string };
 
 /**
  * A product page. Opened from an ad (`?i=<impression id>`), it counts the click once;
- * a reload or a second visit with the same id counts nothing.
+ * a reload or a second visit with the same id counts nothing, nor does a bot's or an
+ * over-limit click (lib/shop_limits.ts). The page renders the same either way.
  */
 export const handler: Handlers<AppState> = {
   async GET(ctx) {
@@ -24,10 +25,13 @@ export const handler: Handlers<AppState> = {
     // 404 with the name asked for (escaped like any text) and the real categories;
     // nothing is counted.
     if (!entry) return { data: { missing: params.category } satisfies Data, status: 404 };
-    const visitor = visitorOf(req);
+    const visitor = visitorOf(state.shop.secret, req);
+    const client = clientOf(ctx, state.trust);
     const impression = url.searchParams.get("i");
-    if (impression && !visitor.isNew) {
-      const counting = recordClick(shopContext(state), visitor, impression, entry.product)
+    // HEAD (link checkers, prefetchers) answers like GET but opens nothing: no click.
+    if (impression && !visitor.isNew && req.method === "GET") {
+      const actor = { ...visitor, address: client.address };
+      const counting = recordClick(shopContext(state), actor, impression, entry.product)
         .catch((error) => {
           // The visitor still gets the page; the click is lost and logged.
           console.error(`Cannot count the click on impression "${impression}":`, error);
@@ -46,7 +50,7 @@ export const handler: Handlers<AppState> = {
       data: { entry, csrf: csrfToken(state.shop.secret, visitor.userId) } satisfies Data,
       headers: {
         "cache-control": "no-store",
-        ...visitorHeaders(visitor, clientOf(ctx, state.trust).secure),
+        ...visitorHeaders(state.shop.secret, visitor, client.secure),
       },
     };
   },

@@ -28,6 +28,11 @@ export interface Config {
    * are believed; empty (the default) believes none.
    */
   trustProxy: string[];
+  /**
+   * `MAX_BODY_BYTES`, default 16384 (16 KiB): the largest request body any route
+   * accepts; larger ones are answered 413 before they are read.
+   */
+  maxBodyBytes: number;
 }
 
 /** Thrown for an invalid environment variable; `variable` names it. */
@@ -63,6 +68,7 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
     analyticsTz: parseTimeZone(pick("ANALYTICS_TZ") ?? "UTC"),
     dashboardToken: pick("DASHBOARD_TOKEN"),
     trustProxy: parseTrustProxy(pick("TRUST_PROXY")),
+    maxBodyBytes: parseMaxBodyBytes(pick("MAX_BODY_BYTES") ?? "16384"),
   };
 }
 
@@ -122,6 +128,15 @@ function parseTrustProxy(value: string | undefined): string[] {
     );
   }
   return entries;
+}
+
+function parseMaxBodyBytes(value: string): number {
+  const bytes = Number(value);
+  // Below 1 KiB the order and sign-in forms no longer fit; above 1 MiB nothing here needs it.
+  if (!/^\d+$/.test(value) || bytes < 1024 || bytes > 1024 * 1024) {
+    throw new ConfigError("MAX_BODY_BYTES", `expected bytes from 1024 to 1048576, got "${value}"`);
+  }
+  return bytes;
 }
 
 function parseTimeZone(value: string): string {

@@ -113,7 +113,7 @@ async function readAnswer(
   maxBodyBytes: number,
 ): Promise<Omit<RawResponse, "sentBodyBytes">> {
   const buffer = new Uint8Array(64 * 1024);
-  let received = new Uint8Array(0);
+  let received: Uint8Array<ArrayBuffer> = new Uint8Array(0);
   let headEnd = -1;
   while (headEnd === -1) {
     const n = await conn.read(buffer);
@@ -145,7 +145,7 @@ async function readAnswer(
   return { status, headers, body: headers.get("transfer-encoding") ? unchunk(text) : text };
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(a.length + b.length);
   out.set(a);
   out.set(b, a.length);

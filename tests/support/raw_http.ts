@@ -130,9 +130,16 @@ async function readAnswer(
     if (colon > 0) headers.append(line.slice(0, colon).trim(), line.slice(colon + 1).trim());
   }
   let body = received.subarray(headEnd + 4);
-  if (status !== 101) {
+  // Read to the end of the body as framed (the connection may stay open after it).
+  const length = Number(headers.get("content-length") ?? NaN);
+  const chunked = /chunked/i.test(headers.get("transfer-encoding") ?? "");
+  const complete = () =>
+    Number.isFinite(length)
+      ? body.length >= length
+      : chunked && new TextDecoder().decode(body.subarray(-7)).includes("0\r\n\r\n");
+  if (status !== 101 && status !== 304 && status !== 204) {
     try {
-      while (body.length < maxBodyBytes) {
+      while (body.length < maxBodyBytes && !complete()) {
         const n = await conn.read(buffer);
         if (n === null) break;
         body = concat(body, buffer.subarray(0, n));

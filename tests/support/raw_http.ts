@@ -71,29 +71,35 @@ export async function rawRequest(
     await writeAll(conn, encoder.encode(head));
     const answer = readAnswer(conn, options.maxBodyBytes ?? 64 * 1024);
     let answered = false;
-    answer.finally(() => answered = true).catch(() => {});
     let sent = 0;
-    if (options.body) {
+    // The body is written beside the read: a server that answers without reading the
+    // rest stops the writes (a blocked write is cut by closing the socket).
+    const writing = (async () => {
+      if (!options.body) return;
       const { size, framing } = options.body;
-      try {
-        while (sent < size && !answered) {
-          const piece = CHUNK.subarray(0, Math.min(CHUNK.length, size - sent));
-          if (framing === "chunked") {
-            await writeAll(conn, encoder.encode(`${piece.length.toString(16)}\r\n`));
-            await writeAll(conn, piece);
-            await writeAll(conn, encoder.encode("\r\n"));
-          } else {
-            await writeAll(conn, piece);
-          }
-          sent += piece.length;
+      while (sent < size && !answered) {
+        const piece = CHUNK.subarray(0, Math.min(CHUNK.length, size - sent));
+        if (framing === "chunked") {
+          await writeAll(conn, encoder.encode(`${piece.length.toString(16)}\r\n`));
+          await writeAll(conn, piece);
+          await writeAll(conn, encoder.encode("\r\n"));
+        } else {
+          await writeAll(conn, piece);
         }
-        if (framing === "chunked" && !answered) await writeAll(conn, encoder.encode("0\r\n\r\n"));
-      } catch {
-        // The server answered and closed while we were still sending: what we test for.
+        sent += piece.length;
       }
+      if (framing === "chunked" && !answered) await writeAll(conn, encoder.encode("0\r\n\r\n"));
+    })().catch(() => {
+      // The server answered and closed while we were still sending: what we test for.
+    });
+    try {
+      const response = await answer;
+      return { ...response, sentBodyBytes: sent };
+    } finally {
+      answered = true;
+      close();
+      await writing;
     }
-    const response = await answer;
-    return { ...response, sentBodyBytes: sent };
   } finally {
     close();
   }

@@ -94,12 +94,10 @@ export async function authorize(
   address: string,
 ): Promise<AuthDecision> {
   if (!auth.token) return { ok: true, via: "open" };
-  const authorization = req.headers.get("authorization");
-  if (authorization !== null) {
-    const bearer = /^Bearer\s+(.+)$/i.exec(authorization)?.[1]?.trim();
-    if (bearer === undefined) {
-      return { ok: false, status: 401, reason: "send the token as Authorization: Bearer <token>" };
-    }
+  // Only a Bearer header is a token attempt: another scheme (a Basic login of a proxy in
+  // front) leaves the session cookie to decide.
+  const bearer = /^Bearer\s+(.+)$/i.exec(req.headers.get("authorization") ?? "")?.[1]?.trim();
+  if (bearer !== undefined) {
     const wait = auth.guesses.retryAfter(address);
     if (wait > 0) return tooManyGuesses(wait);
     if (constantTimeEqual(bearer, auth.token)) return { ok: true, via: "bearer" };

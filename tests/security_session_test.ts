@@ -81,6 +81,9 @@ Deno.test({
     assert.equal(stored, 0);
     assert.equal(await statusOf(base, "/api/summary", { cookie: a }), 200);
     assert.equal(await statusOf(base, "/api/summary", { cookie: b }), 200);
+    // A proxy's Basic login in front does not hide the session (only Bearer is a token).
+    const basic = { cookie: b, authorization: "Basic dXNlcjpwYXNz" };
+    assert.equal(await statusOf(base, "/api/summary", basic), 200);
     // A cookie that looks right but was never issued is refused.
     const forged = `dashboard_session=${"A".repeat(43)}`;
     const refused = await fetch(`${base}/api/summary`, { headers: { cookie: forged } });

@@ -5,13 +5,14 @@
  */
 import { compileTrust } from "./lib/client_address.ts";
 import { type Config, loadConfig } from "./lib/config.ts";
-import { prepare } from "./lib/bootstrap.ts";
+import { prepareAttached } from "./lib/attach.ts";
 import { connect } from "./lib/db.ts";
 import type { AppState } from "./lib/app_state.ts";
-import { createApp } from "./server/mod.ts";
+import { createApp, type RouteInfo } from "./server/mod.ts";
 import { onShutdown } from "./lib/shutdown.ts";
 import { createLiveHub } from "./lib/live_hub.ts";
-import { dashboardAuth } from "./lib/auth.ts";
+import { createDashboardAuth } from "./lib/auth.ts";
+import { createKafkaProbe } from "./lib/kafka_probe.ts";
 import { loadIngestStatus } from "./lib/queries.ts";
 import { createEventProducer } from "./lib/producer.ts";
 import { createShopState } from "./lib/shop_state.ts";
@@ -22,6 +23,8 @@ export interface WebServer {
   url: string;
   port: number;
   state: AppState;
+  /** The route table: each route's pattern, file and the `_middleware` around it. */
+  routes: RouteInfo[];
   /** Stops accepting, finishes in-flight requests, closes resources. */
   close(): Promise<void>;
 }
@@ -47,8 +50,10 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     closers: [() => sql.end({ timeout: 5 })],
     producer: createEventProducer({ brokers: options.kafkaBrokers, topic: config.kafkaTopic }),
     shop: await createShopState(sql, config.shopLimits),
+    auth: createDashboardAuth(sql, { token: config.dashboardToken }),
+    kafka: createKafkaProbe(options.kafkaBrokers),
   };
-  state.closers.push(() => state.producer.close());
+  state.closers.push(() => state.producer.close(), () => state.kafka.close());
   state.live = createLiveHub({
     sql,
     topic: config.kafkaTopic,
@@ -58,7 +63,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   const app = await createApp({
     root: new URL("./", import.meta.url),
     state,
-    middleware: [dashboardAuth({ token: config.dashboardToken })],
+    maxBodyBytes: config.maxBodyBytes,
   });
   const server = Deno.serve({
     port: config.port,
@@ -70,6 +75,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     url: `http://${config.hostname}:${port}`,
     port,
     state,
+    routes: app.routes,
     async close() {
       // Open dashboard sockets would hold the shutdown; they reconnect and resync.
       await state.live?.stop();
@@ -81,7 +87,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
 
 async function main() {
   const config = loadConfig();
-  const ready = await prepare(config, { bringUp: false });
+  const ready = await prepareAttached(config);
   const web = await startWebServer({ config, ...ready });
   console.log(`Web server listening on ${web.url} (shop /, dashboard /dashboard)`);
   onShutdown(async () => {

@@ -10,6 +10,8 @@ import type { Sql } from "./db.ts";
 import type { EventProducer } from "./producer.ts";
 import type { ShopState } from "./shop_state.ts";
 import type { LiveHub } from "./live_hub.ts";
+import type { DashboardAuth } from "./auth.ts";
+import type { KafkaProbe } from "./kafka_probe.ts";
 
 /** Shared resources of one web process. */
 export interface AppState {
@@ -29,6 +31,10 @@ export interface AppState {
   producer: EventProducer;
   /** The shop's secret and rate limiter. */
   shop: ShopState;
+  /** `DASHBOARD_TOKEN`, its sessions and the guess throttle. */
+  auth: DashboardAuth;
+  /** The one long-lived Kafka admin connection /healthz probes with. */
+  kafka: KafkaProbe;
   /** Closers run at shutdown, in reverse order of registration. */
   closers: (() => Promise<void>)[];
 }

@@ -34,6 +34,11 @@ export interface Config {
    * limit (`SHOP_LIMIT_KEYS`); see docs/shop.md "Limits".
    */
   shopLimits: ShopLimitsConfig;
+  /**
+   * `MAX_BODY_BYTES`, default 16384 (16 KiB): the largest request body any route
+   * accepts; larger ones are answered 413 before they are read.
+   */
+  maxBodyBytes: number;
 }
 
 /** Thrown for an invalid environment variable; `variable` names it. */
@@ -90,6 +95,7 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
       ),
       maxKeys: parseLimitKeys(pick("SHOP_LIMIT_KEYS")),
     },
+    maxBodyBytes: parseMaxBodyBytes(pick("MAX_BODY_BYTES") ?? "16384"),
   };
 }
 
@@ -170,6 +176,15 @@ function parseTrustProxy(value: string | undefined): string[] {
     );
   }
   return entries;
+}
+
+function parseMaxBodyBytes(value: string): number {
+  const bytes = Number(value);
+  // Below 1 KiB the order and sign-in forms no longer fit; above 1 MiB nothing here needs it.
+  if (!/^\d+$/.test(value) || bytes < 1024 || bytes > 1024 * 1024) {
+    throw new ConfigError("MAX_BODY_BYTES", `expected bytes from 1024 to 1048576, got "${value}"`);
+  }
+  return bytes;
 }
 
 function parseTimeZone(value: string): string {

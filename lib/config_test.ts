@@ -12,6 +12,7 @@ Deno.test("config applies the documented defaults", () => {
   assert.deepEqual(config.kafkaBrokers, undefined);
   assert.deepEqual(config.dashboardToken, undefined);
   assert.deepEqual(config.trustProxy, []);
+  assert.deepEqual(config.maxBodyBytes, 16384);
 });
 
 Deno.test("config reads TRUST_PROXY as a list of addresses and ranges", () => {
@@ -35,6 +36,8 @@ for (
     ["KAFKA_TOPIC", "bad topic", "bad topic"],
     ["ANALYTICS_TZ", "Mars/Olympus", "unknown time zone"],
     ["TRUST_PROXY", "loopback, proxy.internal", "proxy.internal"],
+    ["MAX_BODY_BYTES", "16k", 'got "16k"'],
+    ["MAX_BODY_BYTES", "100", "from 1024 to 1048576"],
   ]
 ) {
   Deno.test(`config rejects ${variable}=${value} naming the variable`, () => {

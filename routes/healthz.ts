@@ -1,23 +1,34 @@
 import type { Handlers } from "../server/mod.ts";
 import type { AppState } from "../lib/app_state.ts";
-import { kafkaAnswers } from "../lib/services/kafka_local.ts";
+import { authorize } from "../lib/auth.ts";
+import { clientOf } from "../lib/client_address.ts";
 import { loadIngestHealth } from "../lib/ingest/health.ts";
 
 /**
- * Liveness and dependencies: 200 when Postgres and Kafka answer, else 503; plus the
- * ingest section (workers, events/s, last event age, lag per partition, rejects by
- * kind), which informs but does not fail the check.
+ * Liveness and dependencies: 200 when Postgres and Kafka answer, else 503. Publicly
+ * only `{ ok }`; with the dashboard token (bearer or session; or when none is set) the
+ * details too: each dependency, the shop's producer, uptime and the ingest section
+ * (workers, events/s, last event age, lag per partition, rejects by kind), which
+ * informs but does not fail the check. Kafka is asked through the process's one
+ * long-lived admin connection.
  */
 export const handler: Handlers<AppState> = {
-  async GET({ state }) {
-    const [database, kafka] = await Promise.all([
+  async GET(ctx) {
+    const { state } = ctx;
+    const [database, kafka, access] = await Promise.all([
       state.sql`select 1`.then(() => true, () => false),
-      kafkaAnswers(state.kafkaBrokers),
+      state.kafka.answers(),
+      authorize(ctx.req, state.auth, clientOf(ctx, state.trust).address),
     ]);
     const ok = database && kafka;
+    const init = { status: ok ? 200 : 503, headers: { "cache-control": "no-store" } };
+    if (!access.ok) return Response.json({ ok }, init);
     const ingest = database
-      ? await loadIngestHealth(state.sql, { topic: state.topic, brokers: state.kafkaBrokers })
-        .catch((error) => ({ error: error instanceof Error ? error.message : String(error) }))
+      ? await loadIngestHealth(state.sql, {
+        topic: state.topic,
+        brokers: state.kafkaBrokers,
+        readLag: (topic, groupId) => state.kafka.lag(topic, groupId),
+      }).catch((error) => ({ error: error instanceof Error ? error.message : String(error) }))
       : null;
     return Response.json({
       ok,
@@ -29,6 +40,6 @@ export const handler: Handlers<AppState> = {
       shop: state.shop.limits.stats(),
       uptimeSeconds: Math.round((Date.now() - state.startedAt.getTime()) / 1000),
       ingest,
-    }, { status: ok ? 200 : 503, headers: { "cache-control": "no-store" } });
+    }, init);
   },
 };

@@ -1,48 +1,77 @@
 import type { AppState } from "../lib/app_state.ts";
 import { clientOf } from "../lib/client_address.ts";
-import { constantTimeEqual, SESSION_COOKIE, sessionValue } from "../lib/auth.ts";
-import type { Handlers, PageProps } from "../server/mod.ts";
+import { sessionCookie, signIn } from "../lib/auth.ts";
+import { readBody } from "../lib/read_body.ts";
+import { sameOriginPath } from "../lib/redirect_target.ts";
+import { type Handlers, HttpError, type PageProps } from "../server/mod.ts";
 
 interface LoginData {
   next: string;
   error?: string;
 }
 
-/** Only same-site paths: `next` must not send the visitor elsewhere. */
-function safeNext(value: string | null | undefined): string {
-  return value && value.startsWith("/") && !value.startsWith("//") && !value.includes("\\")
-    ? value
-    : "/dashboard";
+/** The form is a token and a path: 4 KiB is plenty (the app's body limit applies first). */
+const LOGIN_MAX_BYTES = 4 * 1024;
+const DEFAULT_NEXT = "/dashboard";
+
+/** `next` as a same-site path; a value with control characters is refused (400). */
+function readNext(value: string | null, url: URL): string {
+  const next = sameOriginPath(value, url, DEFAULT_NEXT);
+  if (!next.ok) throw new HttpError(400, next.reason);
+  return next.value;
 }
 
-/** `GET/POST /login`: the token form that sets the dashboard's HttpOnly session cookie. */
+function redirect(location: string, headers: Record<string, string> = {}): Response {
+  return new Response(null, {
+    status: 303,
+    headers: { location, "cache-control": "no-store", ...headers },
+  });
+}
+
+/**
+ * `GET/POST /login`: the token form. A right token starts a server-side session (its
+ * random secret in an HttpOnly, SameSite=Strict cookie, `Secure` over TLS); wrong ones
+ * are throttled per address (429 with Retry-After).
+ */
 export const handler: Handlers<AppState> = {
   GET({ url, state }) {
-    const next = safeNext(url.searchParams.get("next"));
-    if (!state.config.dashboardToken) {
-      return new Response(null, { status: 303, headers: { location: next } });
-    }
-    return { data: { next } satisfies LoginData };
+    const next = readNext(url.searchParams.get("next"), url);
+    if (!state.auth.token) return redirect(next);
+    return { data: { next } satisfies LoginData, headers: { "cache-control": "no-store" } };
   },
   async POST(ctx) {
-    const { req, state } = ctx;
-    const token = state.config.dashboardToken;
-    const form = await req.formData().catch(() => new FormData());
-    const next = safeNext(String(form.get("next") ?? ""));
-    if (!token) return new Response(null, { status: 303, headers: { location: next } });
-    const given = String(form.get("token") ?? "");
-    if (!constantTimeEqual(given, token)) {
-      return { data: { next, error: "That token is not right" } satisfies LoginData, status: 401 };
+    const { req, state, url } = ctx;
+    const type = req.headers.get("content-type") ?? "";
+    if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type)) {
+      throw new HttpError(
+        415,
+        `Cannot read a sign-in sent as "${type}": send application/x-www-form-urlencoded`,
+      );
     }
-    const secure = clientOf(ctx, state.trust).secure ? "; Secure" : "";
-    return new Response(null, {
-      status: 303,
-      headers: {
-        location: next,
-        "set-cookie": `${SESSION_COOKIE}=${await sessionValue(
-          token,
-        )}; HttpOnly; SameSite=Strict; Path=/; Max-Age=2592000${secure}`,
-      },
+    const body = await readBody(req, LOGIN_MAX_BYTES);
+    if (!body.ok) throw new HttpError(body.status, `Cannot read the sign-in form: ${body.reason}`);
+    const form = new URLSearchParams(body.value);
+    const next = readNext(form.get("next"), url);
+    if (!state.auth.token) return redirect(next);
+    const client = clientOf(ctx, state.trust);
+    const result = await signIn(state.auth, form.get("token") ?? "", {
+      address: client.address,
+      userAgent: req.headers.get("user-agent") ?? "",
+    });
+    if (!result.ok) {
+      const headers: Record<string, string> = { "cache-control": "no-store" };
+      if (result.status === 429) headers["retry-after"] = String(result.retryAfterSeconds);
+      return {
+        data: { next, error: result.reason } satisfies LoginData,
+        status: result.status,
+        headers,
+      };
+    }
+    return redirect(next, {
+      "set-cookie": sessionCookie(result.secret, {
+        maxAgeSeconds: state.auth.sessions.ttlSeconds,
+        secure: client.secure,
+      }),
     });
   },
 };

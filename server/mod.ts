@@ -1,24 +1,43 @@
 /**
  * The Fresh-convention layer on Hono: file routes from `routes/`, per-method `handler`
  * exports, default-export pages with the handler's data, `_app` layout, `_404` and
- * `_500` pages, islands hydrated in the browser, `static/` with cache headers.
- * Replaceable by real Fresh by touching only this folder and `main.ts`.
+ * `_500` pages, `_middleware` files wrapping the routes of their folder and below,
+ * islands hydrated in the browser, `static/` with cache headers. Every response gets
+ * the security headers, and every request body is size-limited before any route reads
+ * it. Replaceable by real Fresh by touching only this folder and `main.ts`.
  *
  * @module
  */
 import { Hono } from "hono";
 import type { Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { type ComponentType, h } from "preact";
 import { HttpError } from "./http_error.ts";
 import { bundleIslands, type IslandBundle, loadIslands } from "./islands.ts";
 import { renderDocument } from "./render.ts";
-import { routePattern, sortRoutes } from "./route_pattern.ts";
+import { isMiddlewareFile, middlewareFor, routePattern, sortRoutes } from "./route_pattern.ts";
+import { type ContentSecurityPolicy, cspNonce, securityHeaders } from "./security_headers.ts";
 import { staticFiles } from "./static_files.ts";
 import { type AppProps, type ErrorPageProps, type Handler, type Method, METHODS } from "./types.ts";
-import type { AnyVNode, PageData, RouteContext, RouteModule } from "./types.ts";
+import type {
+  AnyVNode,
+  Middleware,
+  MiddlewareModule,
+  PageData,
+  RouteContext,
+  RouteInfo,
+  RouteModule,
+} from "./types.ts";
 
 export { HttpError };
 export type * from "./types.ts";
+export { type ContentSecurityPolicy, DEFAULT_CSP } from "./security_headers.ts";
+
+/**
+ * The default largest request body, 16 KiB: the largest legitimate bodies here (the
+ * order and login forms, a beacon) are a few hundred bytes.
+ */
+export const DEFAULT_MAX_BODY_BYTES = 16 * 1024;
 
 /** Options for {@linkcode createApp}. */
 export interface AppOptions<State> {
@@ -30,8 +49,15 @@ export interface AppOptions<State> {
   cacheDir?: URL;
   /** Receives 5xx errors; default `console.error`. */
   onError?: (error: unknown, req: Request) => void;
-  /** Middleware run before routes (auth, logging…). */
+  /** Middleware run before routes and static files, for every request (logging…). */
   middleware?: Parameters<Hono["use"]>[1][];
+  /**
+   * The largest request body, in bytes, for every route: a larger one is answered 413
+   * before any handler reads it; default {@linkcode DEFAULT_MAX_BODY_BYTES}.
+   */
+  maxBodyBytes?: number;
+  /** Directives replacing those of the default Content Security Policy. */
+  contentSecurityPolicy?: ContentSecurityPolicy;
 }
 
 /** The built application. */
@@ -40,13 +66,13 @@ export interface App {
   hono: Hono;
   /** `fetch` with the client's address passed through, for `Deno.serve`. */
   fetch: (req: Request, info?: Deno.ServeHandlerInfo) => Response | Promise<Response>;
-  /** The URL patterns served, most specific first. */
-  routes: string[];
+  /** The route table, most specific first: pattern, file and the middleware around it. */
+  routes: RouteInfo[];
 }
 
-interface LoadedRoute<State> {
-  pattern: string;
+interface LoadedRoute<State> extends RouteInfo {
   module: RouteModule<State>;
+  chain: Middleware<State>[];
 }
 
 async function listFiles(dir: URL, prefix = ""): Promise<string[]> {
@@ -76,13 +102,25 @@ export async function createApp<State>(options: AppOptions<State>): Promise<App>
   const routesDir = new URL("routes/", options.root);
   const files = await listFiles(routesDir);
   const patterns = sortRoutes(files.map(routePattern).filter((p) => p !== undefined));
+  const middlewareFiles = files.filter(isMiddlewareFile);
+  const middleware = new Map<string, Middleware<State>[]>();
+  for (const file of middlewareFiles) {
+    middleware.set(file, await loadMiddleware<State>(routesDir, file));
+  }
   const routes: LoadedRoute<State>[] = [];
   for (const pattern of patterns) {
     const module = await import(new URL(pattern.file, routesDir).href) as RouteModule<State>;
     if (!module.handler && !module.default) {
       throw new Error(`Cannot route "${pattern.file}": export a handler or a default page`);
     }
-    routes.push({ pattern: pattern.pattern, module });
+    const around = middlewareFor(pattern.file, middlewareFiles);
+    routes.push({
+      pattern: pattern.pattern,
+      file: pattern.file,
+      middleware: around,
+      module,
+      chain: around.flatMap((file) => middleware.get(file)!),
+    });
   }
   const appLayout = await importSpecial<ComponentType<AppProps>>(routesDir, "_app");
   const notFoundPage = await importSpecial<ComponentType<{ url: URL }>>(routesDir, "_404");
@@ -99,17 +137,23 @@ export async function createApp<State>(options: AppOptions<State>): Promise<App>
     ((error: unknown, req: Request) =>
       console.error(`${req.method} ${new URL(req.url).pathname} failed:`, error));
 
-  const html = (page: AnyVNode, url: URL, init?: ResponseInit) => {
+  const html = (page: AnyVNode, c: Context, url: URL, init?: ResponseInit) => {
     const headers = new Headers(init?.headers);
     if (!headers.has("content-type")) headers.set("content-type", "text/html; charset=utf-8");
-    const body = renderDocument(page, { app: appLayout, url, bundlePath: bundle?.path });
+    const body = renderDocument(page, {
+      app: appLayout,
+      url,
+      bundlePath: bundle?.path,
+      nonce: cspNonce(c),
+    });
     return new Response(body, { ...init, headers });
   };
 
-  const renderError = (status: number, message: string, url: URL) => {
-    if (status === 404 && notFoundPage) return html(h(notFoundPage, { url }), url, { status });
+  const renderError = (c: Context, status: number, message: string) => {
+    const url = new URL(c.req.url);
+    if (status === 404 && notFoundPage) return html(h(notFoundPage, { url }), c, url, { status });
     if (status >= 500 && errorPage) {
-      return html(h(errorPage, { url, status, message }), url, { status });
+      return html(h(errorPage, { url, status, message }), c, url, { status });
     }
     return new Response(message, {
       status,
@@ -119,15 +163,24 @@ export async function createApp<State>(options: AppOptions<State>): Promise<App>
 
   const hono = new Hono();
   hono.onError((error, c) => {
-    const url = new URL(c.req.url);
     if (error instanceof HttpError) {
       if (error.status >= 500) logError(error, c.req.raw);
-      return renderError(error.status, error.message, url);
+      return renderError(c, error.status, error.message);
     }
     logError(error, c.req.raw);
-    return renderError(500, "Internal server error", url);
+    return renderError(c, 500, "Internal server error");
   });
-  hono.notFound((c) => renderError(404, "Not found", new URL(c.req.url)));
+  hono.notFound((c) => renderError(c, 404, "Not found"));
+  // First, so every response has the headers: pages, errors, static files, the bundle.
+  hono.use("*", securityHeaders({ contentSecurityPolicy: options.contentSecurityPolicy }));
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  hono.use(
+    "*",
+    bodyLimit({
+      maxSize: maxBodyBytes,
+      onError: (c) => renderError(c, 413, `Payload too large: send at most ${maxBodyBytes} bytes`),
+    }),
+  );
   if (bundle) {
     const code = bundle.code;
     hono.get(bundle.path, () =>
@@ -150,36 +203,66 @@ export async function createApp<State>(options: AppOptions<State>): Promise<App>
     if (handlers.GET && !handlers.HEAD) handlers.HEAD = handlers.GET;
     const allowed = Object.keys(handlers).join(", ");
     hono.all(route.pattern, async function dispatchRoute(c: Context) {
-      const method = c.req.method as Method;
-      const fn = handlers[method];
-      if (!fn) {
-        return new Response("Method not allowed", { status: 405, headers: { allow: allowed } });
-      }
       const url = new URL(c.req.url);
       const params = c.req.param() as Record<string, string>;
       const info = (c.env as { info?: Deno.ServeHandlerInfo } | undefined)?.info;
       const remote = info?.remoteAddr as Deno.NetAddr | undefined;
       const render = (data?: unknown, init?: ResponseInit) => {
         if (!Page) throw new Error(`Route ${route.pattern} has no default page to render`);
-        return html(h(Page, { data, url, params, state: options.state }), url, init);
+        return html(h(Page, { data, url, params, state: options.state }), c, url, init);
       };
       const ctx: RouteContext<State> = {
         req: c.req.raw,
         url,
         params,
+        route: route.pattern,
         state: options.state,
         remoteAddr: remote?.hostname,
         render,
       };
-      const result = await fn(ctx);
-      if (result instanceof Response) return result;
-      const page = result as PageData;
-      return render(page.data, { status: page.status, headers: page.headers });
+      // The middleware runs inside the matched route, so it decides on exactly what the
+      // router matched (after its decoding), never on a string compare of the raw path.
+      return await runChain(route.chain, ctx, async function callHandler() {
+        const fn = handlers[c.req.method as Method];
+        if (!fn) {
+          return new Response("Method not allowed", { status: 405, headers: { allow: allowed } });
+        }
+        const result = await fn(ctx);
+        if (result instanceof Response) return result;
+        const page = result as PageData;
+        return render(page.data, { status: page.status, headers: page.headers });
+      });
     });
   }
   return {
     hono,
     fetch: (req, info) => hono.fetch(req, { info }),
-    routes: routes.map((route) => route.pattern),
+    routes: routes.map(({ pattern, file, middleware }) => ({ pattern, file, middleware })),
   };
+}
+
+/** Runs `chain` around `handler`: each middleware's `ctx.next()` runs the rest. */
+function runChain<State>(
+  chain: Middleware<State>[],
+  ctx: RouteContext<State>,
+  handler: () => Promise<Response>,
+): Promise<Response> {
+  const step = async (i: number): Promise<Response> => {
+    if (i === chain.length) return await handler();
+    return await chain[i]({ ...ctx, next: () => step(i + 1) });
+  };
+  return step(0);
+}
+
+/** Imports a `_middleware` file: its `handler` (or default) export, a function or an array. */
+async function loadMiddleware<State>(routesDir: URL, file: string): Promise<Middleware<State>[]> {
+  const module = await import(new URL(file, routesDir).href) as MiddlewareModule<State>;
+  const exported = module.handler ?? module.default;
+  const list = Array.isArray(exported) ? exported : [exported];
+  if (list.length === 0 || list.some((fn) => typeof fn !== "function")) {
+    throw new Error(
+      `Cannot use "${file}": export a handler function (ctx) => ctx.next(), or an array of them`,
+    );
+  }
+  return list as Middleware<State>[];
 }

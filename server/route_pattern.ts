@@ -1,6 +1,8 @@
 /**
- * Maps a file under `routes/` to a URL pattern, and orders patterns so the most
- * specific wins (static segments before `[param]` ones, `[...rest]` last).
+ * Maps a file under `routes/` to a URL pattern, orders patterns so the most specific
+ * wins (static segments before `[param]` ones, `[...rest]` last), and finds the
+ * `_middleware` files that wrap a route: one per folder above it, group folders
+ * included, outermost first (Fresh 2's convention).
  *
  * @module
  */
@@ -56,4 +58,23 @@ export function sortRoutes<T extends RoutePattern>(routes: T[]): T[] {
     }
     return b.rank.length - a.rank.length;
   });
+}
+
+const MIDDLEWARE_FILE = /(^|\/)_middleware\.(tsx|ts|jsx|js)$/;
+
+/** Whether `file` (relative to `routes/`) is a folder's `_middleware`. */
+export function isMiddlewareFile(file: string): boolean {
+  return MIDDLEWARE_FILE.test(file);
+}
+
+/**
+ * The `_middleware` files among `files` that wrap `route`: those in the route's folder
+ * and every folder above it up to `routes/`, outermost first.
+ */
+export function middlewareFor(route: string, files: readonly string[]): string[] {
+  const folder = route.includes("/") ? route.slice(0, route.lastIndexOf("/") + 1) : "";
+  return files
+    .filter(isMiddlewareFile)
+    .filter((file) => folder.startsWith(file.slice(0, file.lastIndexOf("/") + 1)))
+    .sort((a, b) => a.split("/").length - b.split("/").length || a.localeCompare(b));
 }

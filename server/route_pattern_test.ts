@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { routePattern, sortRoutes } from "./route_pattern.ts";
+import { isMiddlewareFile, middlewareFor, routePattern, sortRoutes } from "./route_pattern.ts";
 
 Deno.test("route files map to URL patterns", () => {
   const cases: [string, string | undefined][] = [
@@ -13,6 +13,8 @@ Deno.test("route files map to URL patterns", () => {
     ["(shop)/cart.tsx", "/cart"],
     ["_app.tsx", undefined],
     ["_404.tsx", undefined],
+    ["_middleware.ts", undefined],
+    ["(dashboard)/_middleware.ts", undefined],
     ["_components/x.tsx", undefined],
     ["index_test.ts", undefined],
     ["README.md", undefined],
@@ -34,4 +36,33 @@ Deno.test("static segments sort before parameters, parameters before rest", () =
   ];
   const sorted = sortRoutes(files.map((f) => routePattern(f)!)).map((r) => r.pattern);
   assert.deepEqual(sorted, ["/product/new", "/product/:category", "/:slug", "/:path{.+}", "/"]);
+});
+
+Deno.test("a route is wrapped by the _middleware of every folder above it, outermost first", () => {
+  const files = [
+    "_middleware.ts",
+    "(dashboard)/_middleware.ts",
+    "(dashboard)/api/_middleware.tsx",
+    "(dashboard)/api/summary.ts",
+    "(dashboard)/dashboard.tsx",
+    "(shop)/index.tsx",
+    "(shop)/api/_middleware.ts",
+    "(dash)/_middleware.ts",
+    "login.tsx",
+  ];
+  assert.deepEqual(middlewareFor("(dashboard)/api/summary.ts", files), [
+    "_middleware.ts",
+    "(dashboard)/_middleware.ts",
+    "(dashboard)/api/_middleware.tsx",
+  ]);
+  assert.deepEqual(middlewareFor("(dashboard)/dashboard.tsx", files), [
+    "_middleware.ts",
+    "(dashboard)/_middleware.ts",
+  ]);
+  // A folder whose name starts like another's is not above it.
+  assert.deepEqual(middlewareFor("(shop)/index.tsx", files), ["_middleware.ts"]);
+  assert.deepEqual(middlewareFor("login.tsx", files), ["_middleware.ts"]);
+  assert.ok(isMiddlewareFile("a/b/_middleware.ts"));
+  assert.ok(!isMiddlewareFile("a/b/my_middleware.ts"));
+  assert.ok(!isMiddlewareFile("a/_middleware_test.ts"));
 });

@@ -22,6 +22,8 @@ export interface RouteContext<State = unknown> {
   url: URL;
   /** Values of the route's `[param]` segments, decoded. */
   params: Record<string, string>;
+  /** The pattern the router matched (`/product/:category`): what middleware decides on. */
+  route: string;
   /** The application state given to `createApp` (database, producer, config…). */
   state: State;
   /** Address of the client (for rate limits and logs). */
@@ -34,6 +36,40 @@ export interface RouteContext<State = unknown> {
 export type Handler<State = unknown> = (
   ctx: RouteContext<State>,
 ) => Response | PageData | Promise<Response | PageData>;
+
+/**
+ * What a `_middleware` receives: the matched route's context, plus `next()`, which runs
+ * the rest of the chain (inner middleware, then the route's handler) and resolves to
+ * its response.
+ */
+export interface MiddlewareContext<State = unknown> extends RouteContext<State> {
+  next(): Promise<Response>;
+}
+
+/**
+ * A `_middleware.ts` file's `handler` (or default) export, or one of an array of them
+ * (Fresh 2's convention): it wraps every route in its folder and the folders below,
+ * and answers itself or returns `ctx.next()`.
+ */
+export type Middleware<State = unknown> = (
+  ctx: MiddlewareContext<State>,
+) => Response | Promise<Response>;
+
+/** The shape of a `_middleware` module, as loaded. */
+export interface MiddlewareModule<State = unknown> {
+  handler?: Middleware<State> | Middleware<State>[];
+  default?: Middleware<State> | Middleware<State>[];
+}
+
+/** One entry of the route table `createApp` built. */
+export interface RouteInfo {
+  /** The Hono pattern served (`/api/summary`). */
+  pattern: string;
+  /** The route's file, relative to `routes/` (`(dashboard)/api/summary.ts`). */
+  file: string;
+  /** The `_middleware` files that wrap it, outermost first. */
+  middleware: string[];
+}
 
 /** What a handler returns to render the page: `{ data, status?, headers? }`. */
 export interface PageData {

@@ -271,7 +271,8 @@ Deno.test({
     const cookie = good.headers.get("set-cookie")!;
     assert.match(cookie, /HttpOnly/);
     assert.match(cookie, /SameSite=Strict/);
-    assert.ok(!cookie.includes(token), "the cookie holds a digest, not the token");
+    assert.ok(!cookie.includes(token), "the cookie holds a session secret, not the token");
+    assert.match(cookie, /^dashboard_session=[A-Za-z0-9_-]{43};/, "a random 256-bit secret");
     await good.body?.cancel();
     const session = cookie.split(";")[0];
     const withCookie = await fetch(`${base}/dashboard`, { headers: { cookie: session } });

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { createKafka } from "../lib/kafka.ts";
 import { type EcommerceEvent, encodeEvent } from "../lib/event.ts";
 import { startIngestWorker } from "../workers/ingest.ts";
-import { launchBrowser } from "./support/browser.ts";
+import { launchBrowser, watchCsp } from "./support/browser.ts";
 import { testServices } from "./support/services.ts";
 import { makeEvent, seed, spreadEvents, startTestDashboard } from "./dashboard_support.ts";
 
@@ -58,6 +58,7 @@ Deno.test({
       const page = await browser.newPage();
       const problems: string[] = [];
       page.on("pageerror", (error) => problems.push(error.message));
+      const cspViolations = await watchCsp(page);
 
       // 1. The page loads with the database's numbers.
       await page.goto(`${dash.web.url}/dashboard`);
@@ -157,6 +158,7 @@ Deno.test({
         String(events30),
       );
       assert.deepEqual(problems, []);
+      assert.deepEqual(cspViolations, [], "the page runs under its CSP without violations");
     } finally {
       await producer.disconnect();
       await worker.stop();

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { encodeLiveUpdate, liveChannel, type TickerEvent } from "../lib/live_update.ts";
-import { launchBrowser } from "./support/browser.ts";
+import { launchBrowser, watchCsp } from "./support/browser.ts";
 import { testServices } from "./support/services.ts";
 import { makeEvent, seed, startTestDashboard } from "./dashboard_support.ts";
 
@@ -45,6 +45,7 @@ Deno.test({
     const page = await browser.newPage({ viewport: { width: 1200, height: 700 } });
     const problems: string[] = [];
     page.on("pageerror", (error) => problems.push(error.message));
+    const cspViolations = await watchCsp(page);
     await page.goto(`${dash.web.url}/dashboard`);
     await page.waitForSelector('[data-testid="live-status"][data-state="live"]');
     assert.equal(await page.textContent('[data-testid="kpi-shows"]'), "998");
@@ -136,5 +137,6 @@ Deno.test({
       timeout: 1_000,
     });
     assert.deepEqual(problems, []);
+    assert.deepEqual(cspViolations, [], "the page runs under its CSP without violations");
   },
 });

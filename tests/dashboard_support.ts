@@ -94,6 +94,8 @@ export interface TestDashboard extends AsyncDisposable {
 export interface TestDashboardOptions {
   token?: string;
   timeZone?: string;
+  /** `TRUST_PROXY` entries (e.g. `["loopback"]`: tests then set `X-Forwarded-*`). */
+  trustProxy?: string[];
 }
 
 /** Starts the web server on port 0 with a fresh database and topic. */
@@ -111,6 +113,7 @@ export async function startTestDashboard(
         kafkaTopic: topic.topic,
         analyticsTz: options.timeZone ?? "UTC",
         dashboardToken: options.token,
+        trustProxy: options.trustProxy ?? [],
       },
       databaseUrl: db.url,
       kafkaBrokers,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createApp } from "../server/mod.ts";
-import { launchBrowser } from "./support/browser.ts";
+import { launchBrowser, watchCsp } from "./support/browser.ts";
 
 Deno.test("an island hydrates in Chromium: a click changes its state, hostile props stay text", async () => {
   const app = await createApp({
@@ -14,6 +14,7 @@ Deno.test("an island hydrates in Chromium: a click changes its state, hostile pr
     const page = await browser.newPage();
     const problems: string[] = [];
     page.on("pageerror", (error) => problems.push(error.message));
+    const cspViolations = await watchCsp(page);
     page.on("console", (message) => {
       // Failed loads are checked by URL below (Chromium asks for /favicon.ico on its own).
       if (message.type() === "error" && !message.text().startsWith("Failed to load resource")) {
@@ -39,6 +40,7 @@ Deno.test("an island hydrates in Chromium: a click changes its state, hostile pr
     );
     assert.equal(await page.evaluate(() => (window as { pwned?: boolean }).pwned), undefined);
     assert.deepEqual(problems, []);
+    assert.deepEqual(cspViolations, [], "the page runs under its CSP without violations");
   } finally {
     await server.shutdown();
   }

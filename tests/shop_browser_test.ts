@@ -4,7 +4,7 @@
 // visitor's cookie, in that order: the order comes last on the visitor's partition, so
 // anything the reload emitted would have been read before it.
 import assert from "node:assert/strict";
-import { launchBrowser } from "./support/browser.ts";
+import { launchBrowser, watchCsp } from "./support/browser.ts";
 import { createTestTopic, testServices } from "./support/services.ts";
 import { PHONE_UA, startTestShop, TopicReader } from "./shop_support.ts";
 
@@ -26,6 +26,7 @@ Deno.test({
     const page = await context.newPage();
     const problems: string[] = [];
     page.on("pageerror", (error) => problems.push(error.message));
+    const cspViolations = await watchCsp(page);
     page.on("response", (response) => {
       const path = new URL(response.url()).pathname;
       if (response.status() >= 400 && path !== "/favicon.ico") {
@@ -70,5 +71,6 @@ Deno.test({
     }
     assert.equal(events.length, reader.events.length, "no other visitor's events");
     assert.deepEqual(problems, []);
+    assert.deepEqual(cspViolations, [], "the page runs under its CSP without violations");
   },
 });

@@ -46,6 +46,8 @@ export interface IngestHealthOptions {
   groupId?: string;
   /** How long to wait for Kafka's offsets; default 2 s. */
   kafkaTimeoutMs?: number;
+  /** Reads the lag (the web server passes its long-lived admin's); default {@linkcode consumerLag}. */
+  readLag?: (topic: string, groupId: string) => Promise<PartitionLag[]>;
 }
 
 /** Reads the ingest health of `options.topic`. */
@@ -69,7 +71,7 @@ export async function loadIngestHealth(
     sql`select kind, count(*)::int8 as n from rejected_events where topic = ${topic}
       group by kind order by 2 desc`,
     withTimeout(
-      consumerLag(options.brokers, topic, groupId),
+      (options.readLag ?? ((t, g) => consumerLag(options.brokers, t, g)))(topic, groupId),
       options.kafkaTimeoutMs ?? 2_000,
       "Reading consumer lag from Kafka",
     ).catch(() => null),

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { createKafka } from "../kafka.ts";
+import { type Admin, createKafka } from "../kafka.ts";
 
 /** Lag of one partition. */
 export interface PartitionLag {
@@ -18,7 +18,7 @@ export interface PartitionLag {
   lag: number;
 }
 
-/** Reads the lag of `groupId` on `topic`, partition by partition. */
+/** Reads the lag of `groupId` on `topic`, partition by partition, with a new admin client. */
 export async function consumerLag(
   brokers: string[],
   topic: string,
@@ -27,22 +27,31 @@ export async function consumerLag(
   const admin = createKafka(brokers, { clientId: "ecommerce-lag" }).admin();
   await admin.connect();
   try {
-    const [ends, [committed]] = await Promise.all([
-      admin.fetchTopicOffsets(topic),
-      admin.fetchOffsets({ groupId, topics: [topic] }),
-    ]);
-    const byPartition = new Map(
-      (committed?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]),
-    );
-    return ends
-      .map(({ partition, high, low }) => {
-        const offset = byPartition.get(partition);
-        const done = offset !== undefined && offset >= 0 ? offset : null;
-        const end = Number(high);
-        return { partition, committed: done, end, lag: end - (done ?? Number(low)) };
-      })
-      .sort((a, b) => a.partition - b.partition);
+    return await readLag(admin, topic, groupId);
   } finally {
     await admin.disconnect();
   }
+}
+
+/** {@linkcode consumerLag} through a connected `admin` (a long-lived one, in the web server). */
+export async function readLag(
+  admin: Admin,
+  topic: string,
+  groupId: string,
+): Promise<PartitionLag[]> {
+  const [ends, [committed]] = await Promise.all([
+    admin.fetchTopicOffsets(topic),
+    admin.fetchOffsets({ groupId, topics: [topic] }),
+  ]);
+  const byPartition = new Map(
+    (committed?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]),
+  );
+  return ends
+    .map(({ partition, high, low }) => {
+      const offset = byPartition.get(partition);
+      const done = offset !== undefined && offset >= 0 ? offset : null;
+      const end = Number(high);
+      return { partition, committed: done, end, lag: end - (done ?? Number(low)) };
+    })
+    .sort((a, b) => a.partition - b.partition);
 }

@@ -19,6 +19,7 @@ import { findPostgresBin, startLocalPostgres, stopLocalPostgres } from "./postgr
 import type { LocalPostgres } from "./postgres_local.ts";
 import { isAlive, isListening, waitFor } from "./net.ts";
 import { hasCommand, run } from "./spawn.ts";
+import { defaultPostgresUser } from "../attach.ts";
 
 /** Where the services are, and what this call started. */
 export interface Services {
@@ -55,11 +56,6 @@ export interface EnsureServicesOptions {
 /** The file recording what `deno task services` brought up. */
 export const STATE_FILE = new URL(".data/services.json", REPO_ROOT).pathname;
 
-function defaultUser(): string {
-  return Deno.env.get("PGUSER") ?? Deno.env.get("USER") ??
-    (Deno.uid?.() === 0 ? "root" : "postgres");
-}
-
 /** Ensures both services answer; see the module doc for the order of attempts. */
 export async function ensureServices(options: EnsureServicesOptions = {}): Promise<Services> {
   const progress = options.onProgress ?? (() => {});
@@ -78,7 +74,7 @@ export async function ensureServices(options: EnsureServicesOptions = {}): Promi
   try {
     let databaseUrl = options.databaseUrl;
     if (!databaseUrl) {
-      let user = defaultUser();
+      let user = defaultPostgresUser();
       if (needPostgres && !started.compose) {
         if (!await findPostgresBin()) throw new Error(missingMessage("PostgreSQL"));
         started.postgres = await startLocalPostgres({ port: pgPort, onProgress: progress });

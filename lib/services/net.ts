@@ -4,24 +4,8 @@
  * @module
  */
 
-/** True when something accepts TCP connections on `host:port` within `timeoutMs`. */
-export async function isListening(host: string, port: number, timeoutMs = 1_000): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    const connection = await Promise.race([
-      Deno.connect({ hostname: host, port }),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error("timeout")), timeoutMs);
-      }),
-    ]);
-    connection.close();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    clearTimeout(timer);
-  }
-}
+export { isListening } from "../tcp_probe.ts";
+import { isListening } from "../tcp_probe.ts";
 
 /** Polls `probe` every `intervalMs` until it returns true or `timeoutMs` passes. */
 export async function waitFor(

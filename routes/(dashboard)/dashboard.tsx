@@ -14,13 +14,20 @@ export const handler: Handlers<AppState> = {
 };
 
 /** The page: real numbers in the HTML, then islands take over. */
-export default function Dashboard({ data }: PageProps<Summary>) {
+export default function Dashboard({ data, state }: PageProps<Summary, AppState>) {
   return (
     <main class="page dashboard">
       <link rel="stylesheet" href="/vendor/uPlot.min.css" />
       <link rel="stylesheet" href="/dashboard.css" />
       <DashboardView initial={data} />
       <ExplorePanel range={data.range} />
+      {state.auth.token
+        ? (
+          <form method="post" action="/logout" class="sign-out">
+            <button type="submit" data-testid="sign-out">Sign out</button>
+          </form>
+        )
+        : null}
     </main>
   );
 }

@@ -1,0 +1,34 @@
+import type { AppState } from "../lib/app_state.ts";
+import { clearedSessionCookie, sessionSecret } from "../lib/auth.ts";
+import { clientOf } from "../lib/client_address.ts";
+import { isSameOrigin } from "../lib/csrf.ts";
+import { type Handlers, HttpError } from "../server/mod.ts";
+
+/**
+ * `POST /logout`: ends this browser's session (deletes it server-side) and clears the
+ * cookie. Cross-site requests are refused (403): the SameSite=Strict cookie would not
+ * come with them anyway, and the browser's `Sec-Fetch-Site`/`Origin` say so first.
+ */
+export const handler: Handlers<AppState> = {
+  async POST(ctx) {
+    const { req, state } = ctx;
+    const site = req.headers.get("sec-fetch-site");
+    if (site && site !== "same-origin" && site !== "none") {
+      throw new HttpError(403, `Cannot sign out from another site: Sec-Fetch-Site is "${site}"`);
+    }
+    const origin = req.headers.get("origin");
+    if (origin && !isSameOrigin(req, origin)) {
+      throw new HttpError(403, `Cannot sign out from another site: Origin "${origin}"`);
+    }
+    const secret = sessionSecret(req);
+    if (secret) await state.auth.sessions.delete(secret);
+    return new Response(null, {
+      status: 303,
+      headers: {
+        location: state.auth.token ? "/login" : "/",
+        "cache-control": "no-store",
+        "set-cookie": clearedSessionCookie(clientOf(ctx, state.trust).secure),
+      },
+    });
+  },
+};

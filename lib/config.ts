@@ -28,6 +28,11 @@ export interface Config {
    * are believed; empty (the default) believes none.
    */
   trustProxy: string[];
+  /**
+   * `ANALYTICS_MAX_FUTURE` in ms, default one day: how far ahead of the reader's clock
+   * an event time may be (the worker, the loader and replay reject later ones).
+   */
+  maxFutureMs: number;
 }
 
 /** Thrown for an invalid environment variable; `variable` names it. */
@@ -42,6 +47,7 @@ export class ConfigError extends Error {
 }
 
 import { compileTrust } from "./client_address.ts";
+import { DEFAULT_MAX_FUTURE_MS } from "./event.ts";
 
 const TOPIC_PATTERN = /^[a-zA-Z0-9._-]{1,200}$/;
 
@@ -63,6 +69,7 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
     analyticsTz: parseTimeZone(pick("ANALYTICS_TZ") ?? "UTC"),
     dashboardToken: pick("DASHBOARD_TOKEN"),
     trustProxy: parseTrustProxy(pick("TRUST_PROXY")),
+    maxFutureMs: parseMaxFuture(pick("ANALYTICS_MAX_FUTURE")),
   };
 }
 
@@ -122,6 +129,23 @@ function parseTrustProxy(value: string | undefined): string[] {
     );
   }
   return entries;
+}
+
+const DURATION_UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+/** Ten years: more is no bound at all (and 9999-12-31 is refused anyway). */
+const MAX_FUTURE_LIMIT_MS = 3650 * DURATION_UNITS.d;
+
+function parseMaxFuture(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_MAX_FUTURE_MS;
+  const match = /^(\d{1,7})\s*([smhd])$/.exec(value);
+  const ms = match ? Number(match[1]) * DURATION_UNITS[match[2]] : NaN;
+  if (!(ms <= MAX_FUTURE_LIMIT_MS)) {
+    throw new ConfigError(
+      "ANALYTICS_MAX_FUTURE",
+      `expected a duration like "1d", "6h", "90m" or "30s" up to 3650d, got "${value}"`,
+    );
+  }
+  return ms;
 }
 
 function parseTimeZone(value: string): string {

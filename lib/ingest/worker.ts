@@ -108,7 +108,12 @@ export async function startIngestWorker(options: IngestWorkerOptions): Promise<I
     shouldStop,
     onRetry: warn("Registering the worker in Postgres"),
   });
-  const producer: Producer = kafka.producer({ allowAutoTopicCreation: false });
+  // Quiet: the worker logs each failed DLQ send itself (transient ones first and every
+  // tenth, refusals once each); kafkajs would add a line per attempt.
+  const producer: Producer = createKafka(options.kafkaBrokers, {
+    clientId: "ecommerce-worker",
+    quiet: true,
+  }).producer({ allowAutoTopicCreation: false });
   await retryWithBackoff(() => producer.connect(), {
     shouldStop,
     onRetry: warn("Connecting the DLQ producer to Kafka"),

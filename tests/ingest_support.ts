@@ -193,12 +193,20 @@ export interface WorkerProcess {
   terminate(): Promise<number>;
 }
 
-/** Starts a worker subprocess for `databaseUrl` and `topic` (`env` adds variables). */
+/** Options for {@linkcode spawnWorker}. */
+export interface SpawnOptions {
+  /** Variables added to the worker's environment. */
+  env?: Record<string, string>;
+  /** Collects the worker's log lines (its stdout); without it they are dropped. */
+  log?: string[];
+}
+
+/** Starts a worker subprocess for `databaseUrl` and `topic`. */
 export function spawnWorker(
   databaseUrl: string,
   brokers: string[],
   topic: string,
-  env: Record<string, string> = {},
+  options: SpawnOptions = {},
 ): WorkerProcess {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", new URL("../workers/ingest.ts", import.meta.url).pathname],
@@ -206,11 +214,23 @@ export function spawnWorker(
       DATABASE_URL: databaseUrl,
       KAFKA_BROKERS: brokers.join(","),
       KAFKA_TOPIC: topic,
-      ...env,
+      ...options.env,
     },
-    stdout: "null",
+    stdout: options.log ? "piped" : "null",
     stderr: "inherit",
   }).spawn();
+  if (options.log) {
+    const log = options.log;
+    (async () => {
+      let rest = "";
+      for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+        const lines = (rest + chunk).split("\n");
+        rest = lines.pop() ?? "";
+        log.push(...lines);
+      }
+      if (rest) log.push(rest);
+    })().catch(() => {/* the child is gone */});
+  }
   return {
     child,
     async kill() {

@@ -316,13 +316,19 @@ Deno.test({
       { key: legacy.user_id, value: JSON.stringify(legacy) },
     ]);
     // As `deno task worker` runs, so the variable goes through lib/config.ts.
-    const child = spawnWorker(db.url, topic.brokers, topic.topic, { ANALYTICS_MAX_FUTURE: "1h" });
+    const log: string[] = [];
+    const child = spawnWorker(db.url, topic.brokers, topic.topic, {
+      env: { ANALYTICS_MAX_FUTURE: "1h" },
+      log,
+    });
     try {
       await waitFor(
         async () => (await committedOffsets(db.sql)) === 5,
         STORED_TIMEOUT_MS,
         "all five messages consumed",
-      );
+      ).catch((error) => {
+        throw new Error(`${error.message}; the worker logged:\n${log.join("\n")}`);
+      });
     } finally {
       assertEquals(await child.terminate(), 0);
     }
@@ -602,6 +608,10 @@ Deno.test({
       const dlq = await readDlq(topic.brokers, topic.topic, 1);
       assertEquals(new TextDecoder().decode(dlq[0].value!), "{nope");
       assertEquals(await eventCount(db.sql), 6 + 1);
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\nThe worker logged:\n${log.join("\n")}`, {
+        cause: error,
+      });
     } finally {
       await admin.disconnect();
       await running.stop();

@@ -194,7 +194,15 @@ export async function startIngestWorker(options: IngestWorkerOptions): Promise<I
             );
           }
           await retryWithBackoff(
-            () => recordDlqRefusals(pool.sql, topic, batch.partition, refused),
+            async () => {
+              const sql = pool.sql;
+              try {
+                await recordDlqRefusals(sql, topic, batch.partition, refused);
+              } catch (error) {
+                if (isConnectionError(error)) pool.replace(sql);
+                throw error;
+              }
+            },
             {
               shouldStop: giveUp,
               onRetry: keepAlive(`Recording ${refused.length} DLQ refusals`),

@@ -26,7 +26,7 @@ import { connect, dropDatabase, ensureDatabase, type Sql, withDatabase } from ".
 import { migrate } from "../lib/migrate.ts";
 import { createKafka, deleteTopics, dlqTopic, ensureTopics } from "../lib/kafka.ts";
 import { ensureServices } from "../lib/services/mod.ts";
-import { encodeEvent, newId, parseEventMessage } from "../lib/event.ts";
+import { encodeEvent, latestEventTime, newId, parseEventMessage } from "../lib/event.ts";
 import { storeEvents } from "../lib/store.ts";
 import { commitBatch, type RawMessage, splitBatch } from "../lib/ingest/batch.ts";
 import { checkInvariant } from "../lib/ingest/invariant.ts";
@@ -228,7 +228,8 @@ async function kafkajsParseOnly(topic: string, count: number): Promise<number> {
     consumer.run({
       eachBatch: async ({ batch }) => {
         startedAt ||= performance.now();
-        valid += splitBatch(batch.messages as RawMessage[]).events.length;
+        valid +=
+          splitBatch(batch.messages as RawMessage[], latestEventTime(Date.now())).events.length;
         seen += batch.messages.length;
         if (seen >= count) resolve(performance.now() - startedAt);
         await Promise.resolve();
@@ -298,7 +299,7 @@ async function platformaticEndToEnd(
     }
     pending = [];
     await Promise.all([...byPartition].map(async ([partition, messages]) => {
-      const { events, rejects } = splitBatch(messages.map(toRaw));
+      const { events, rejects } = splitBatch(messages.map(toRaw), latestEventTime(Date.now()));
       const last = messages[messages.length - 1];
       await commitBatch(db.sql, {
         topic,

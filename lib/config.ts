@@ -39,6 +39,11 @@ export interface Config {
    * accepts; larger ones are answered 413 before they are read.
    */
   maxBodyBytes: number;
+  /**
+   * `ANALYTICS_MAX_FUTURE` in ms, default one day: how far ahead of the reader's clock
+   * an event time may be (the worker, the loader and replay reject later ones).
+   */
+  maxFutureMs: number;
 }
 
 /** Thrown for an invalid environment variable; `variable` names it. */
@@ -61,6 +66,7 @@ import {
   parseLimits,
   type ShopLimitsConfig,
 } from "./shop_limits.ts";
+import { DEFAULT_MAX_FUTURE_MS } from "./event.ts";
 
 const TOPIC_PATTERN = /^[a-zA-Z0-9._-]{1,200}$/;
 
@@ -96,6 +102,7 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
       maxKeys: parseLimitKeys(pick("SHOP_LIMIT_KEYS")),
     },
     maxBodyBytes: parseMaxBodyBytes(pick("MAX_BODY_BYTES") ?? "16384"),
+    maxFutureMs: parseMaxFuture(pick("ANALYTICS_MAX_FUTURE")),
   };
 }
 
@@ -185,6 +192,23 @@ function parseMaxBodyBytes(value: string): number {
     throw new ConfigError("MAX_BODY_BYTES", `expected bytes from 1024 to 1048576, got "${value}"`);
   }
   return bytes;
+}
+
+const DURATION_UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+/** Ten years: more is no bound at all (and 9999-12-31 is refused anyway). */
+const MAX_FUTURE_LIMIT_MS = 3650 * DURATION_UNITS.d;
+
+function parseMaxFuture(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_MAX_FUTURE_MS;
+  const match = /^(\d{1,7})\s*([smhd])$/.exec(value);
+  const ms = match ? Number(match[1]) * DURATION_UNITS[match[2]] : NaN;
+  if (!(ms <= MAX_FUTURE_LIMIT_MS)) {
+    throw new ConfigError(
+      "ANALYTICS_MAX_FUTURE",
+      `expected a duration like "1d", "6h", "90m" or "30s" up to 3650d, got "${value}"`,
+    );
+  }
+  return ms;
 }
 
 function parseTimeZone(value: string): string {

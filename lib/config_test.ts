@@ -13,6 +13,18 @@ Deno.test("config applies the documented defaults", () => {
   assert.deepEqual(config.dashboardToken, undefined);
   assert.deepEqual(config.trustProxy, []);
   assert.deepEqual(config.maxBodyBytes, 16384);
+  assert.deepEqual(config.maxFutureMs, 86_400_000);
+});
+
+Deno.test("config reads ANALYTICS_MAX_FUTURE as a duration in days, hours, minutes or seconds", () => {
+  const ms = (value: string) => loadConfig({ ANALYTICS_MAX_FUTURE: value }).maxFutureMs;
+  assert.equal(ms("1d"), 86_400_000);
+  assert.equal(ms("6h"), 6 * 3_600_000);
+  assert.equal(ms("90m"), 90 * 60_000);
+  assert.equal(ms("30s"), 30_000);
+  assert.equal(ms("0m"), 0);
+  assert.equal(ms(" 2 d "), 2 * 86_400_000);
+  assert.equal(ms("3650d"), 3650 * 86_400_000);
 });
 
 Deno.test("config reads TRUST_PROXY as a list of addresses and ranges", () => {
@@ -78,6 +90,11 @@ for (
     ["SHOP_VISITOR_LIMITS", "clicks=5/min", 'got "clicks=5/min"'],
     ["SHOP_ADDRESS_LIMITS", "order=0/h", 'got "0/h"'],
     ["SHOP_LIMIT_KEYS", "10", 'from 100 to 10000000, got "10"'],
+    ["ANALYTICS_MAX_FUTURE", "1 day", 'like "1d"'],
+    ["ANALYTICS_MAX_FUTURE", "86400000", 'got "86400000"'],
+    ["ANALYTICS_MAX_FUTURE", "-1h", 'got "-1h"'],
+    ["ANALYTICS_MAX_FUTURE", "1.5h", 'got "1.5h"'],
+    ["ANALYTICS_MAX_FUTURE", "3651d", "up to 3650d"],
   ]
 ) {
   Deno.test(`config rejects ${variable}=${value} naming the variable`, () => {

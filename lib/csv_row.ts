@@ -12,13 +12,22 @@
  *   case-insensitive; ids are 32 hex digits or a dashed UUID, any case; `company` means
  *   `electronics`; `target` is `0` or `1`.
  * - `time` is `YYYY-MM-DD HH:MM:SS` or ISO-8601 (optional fraction, `Z` or offset; no
- *   zone means UTC); impossible dates are rejected. The original producer's
- *   `MM/DD/YYYY` form is not accepted in files.
+ *   zone means UTC); impossible dates are rejected, and so are times later than the
+ *   reader's {@linkcode TimeBound} (`ANALYTICS_MAX_FUTURE` ahead of its clock, one day
+ *   by default): `time in the future "…"`. The original producer's `MM/DD/YYYY` form
+ *   is not accepted in files.
  *
  * @module
  */
 import { EVENT_FIELDS, normalizeEvent } from "./event.ts";
-import type { EcommerceEvent, ParseResult, Product, SiteVersion, Title } from "./event.ts";
+import type {
+  EcommerceEvent,
+  ParseResult,
+  Product,
+  SiteVersion,
+  TimeBound,
+  Title,
+} from "./event.ts";
 
 /** One of the eight event columns. */
 export type EventField = typeof EVENT_FIELDS[number];
@@ -70,10 +79,13 @@ export function parseCsvHeader(fields: readonly string[]): ParseResult<CsvHeader
 /**
  * Applies the row rules to a record keyed by column name (the eight event columns;
  * other keys are ignored): whitespace trimmed, enums case-insensitive, ids
- * normalized, times in the two accepted forms only.
+ * normalized, times in the two accepted forms only and not after `bound`.
  */
-export function parseCsvRecord(record: Record<string, string>): ParseResult<EcommerceEvent> {
-  return normalizeEvent(record, { legacyTime: false });
+export function parseCsvRecord(
+  record: Record<string, string>,
+  bound: TimeBound = {},
+): ParseResult<EcommerceEvent> {
+  return normalizeEvent(record, { legacyTime: false, notAfter: bound.notAfter });
 }
 
 /**
@@ -83,6 +95,7 @@ export function parseCsvRecord(record: Record<string, string>): ParseResult<Ecom
 export function parseCsvFields(
   header: CsvHeader,
   fields: readonly string[],
+  bound: TimeBound = {},
 ): ParseResult<EcommerceEvent> {
   if (fields.length !== header.width) {
     return {
@@ -91,7 +104,7 @@ export function parseCsvFields(
     };
   }
   const { indexes } = header;
-  const fast = canonicalEvent(header, fields);
+  const fast = canonicalEvent(header, fields, bound.notAfter ?? Infinity);
   if (fast) return { ok: true, value: fast };
   return parseCsvRecord({
     order_id: fields[indexes.order_id],
@@ -102,7 +115,7 @@ export function parseCsvFields(
     time: fields[indexes.time],
     title: fields[indexes.title],
     target: fields[indexes.target],
-  });
+  }, bound);
 }
 
 /** True for a row that is blank (no fields, or one empty field): not a row at all. */
@@ -125,10 +138,15 @@ const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 /**
  * The common case, checked without allocating: every field already in the dataset's
  * exact form (lower-case 32-hex ids and enums, `YYYY-MM-DD HH:MM:SS`, no padding).
- * Returns undefined for anything else, which then goes through the full rules; for
- * what it accepts it returns exactly what they would (the unit tests compare both).
+ * Returns undefined for anything else (a time after `notAfter` included), which then
+ * goes through the full rules; for what it accepts it returns exactly what they would
+ * (the unit tests compare both).
  */
-function canonicalEvent(header: CsvHeader, fields: readonly string[]): EcommerceEvent | undefined {
+function canonicalEvent(
+  header: CsvHeader,
+  fields: readonly string[],
+  notAfter: number,
+): EcommerceEvent | undefined {
   const { indexes } = header;
   const orderId = fields[indexes.order_id];
   const userId = fields[indexes.user_id];
@@ -140,7 +158,7 @@ function canonicalEvent(header: CsvHeader, fields: readonly string[]): Ecommerce
   const target = fields[indexes.target];
   if (!product || !CANONICAL_SITES.has(site) || !CANONICAL_TITLES.has(title)) return undefined;
   if (target !== "0" && target !== "1") return undefined;
-  const time = canonicalTime(fields[indexes.time]);
+  const time = canonicalTime(fields[indexes.time], notAfter);
   if (!time) return undefined;
   return {
     order_id: orderId,
@@ -154,8 +172,11 @@ function canonicalEvent(header: CsvHeader, fields: readonly string[]): Ecommerce
   };
 }
 
-/** `YYYY-MM-DD HH:MM:SS` of a possible date from 1970 → ISO UTC, else undefined. */
-function canonicalTime(text: string): string | undefined {
+/**
+ * `YYYY-MM-DD HH:MM:SS` of a possible date from 1970 and not after `notAfter` → ISO
+ * UTC, else undefined.
+ */
+function canonicalTime(text: string, notAfter: number): string | undefined {
   if (text.length !== 19) return undefined;
   const digit = (i: number) => {
     const code = text.charCodeAt(i) - 48;
@@ -170,6 +191,7 @@ function canonicalTime(text: string): string | undefined {
   const minute = digit(14) * 10 + digit(15);
   const second = digit(17) * 10 + digit(18);
   if (!isPossibleTime(year, month, day, hour, minute, second)) return undefined;
+  if (Date.UTC(year, month - 1, day, hour, minute, second) > notAfter) return undefined;
   return `${text.slice(0, 10)}T${text.slice(11)}.000Z`;
 }
 

@@ -180,6 +180,19 @@ Deno.test("csv row rejects impossible dates and other time formats", () => {
   );
 });
 
+Deno.test("csv row rejects a time after the reader's bound, on the shortcut and the full rules", () => {
+  const bound = { notAfter: Date.UTC(2019, 0, 11, 9, 24, 42) };
+  const fields = (time: string) =>
+    HEADER.map((name) => name === "time" ? time : ROW[name as keyof typeof ROW]);
+  for (const time of ["2019-01-11 09:24:43", "2019-01-11T09:24:43Z", " 2019-01-11 09:24:43"]) {
+    const expected = { ok: false, reason: `time in the future "${time}"` };
+    assertEquals(parseCsvFields(header(), fields(time), bound), expected);
+    assertEquals(parseCsvRecord({ ...ROW, time }, bound), expected);
+  }
+  assert.ok(parseCsvFields(header(), fields("2019-01-11 09:24:42"), bound).ok);
+  assert.ok(parseCsvFields(header(), fields("2019-01-11T10:24:42+01:00"), bound).ok);
+});
+
 Deno.test("csv row with an empty field names the missing field", () => {
   assertEquals(reason({ ...ROW, title: "  " }), 'missing field "title"');
 });
@@ -246,4 +259,14 @@ Deno.test("csv fields give exactly what the full rules give, for canonical and o
     compared++;
   }
   assert.ok(compared > 700);
+  // With a bound, shortcut and full rules still agree, on both sides of it.
+  const bound = { notAfter: Date.UTC(2019, 0, 11, 9, 24, 43) };
+  for (let t = bound.notAfter - 90_000; t <= bound.notAfter + 90_000; t += 1_000) {
+    const time = new Date(t).toISOString().slice(0, 19).replace("T", " ");
+    const record = { ...ROW, time };
+    const fields = HEADER.map((name) => record[name as keyof typeof record]);
+    const result = parseCsvFields(parsed, fields, bound);
+    assert.deepEqual(result, parseCsvRecord(record, bound), time);
+    assert.equal(result.ok, t <= bound.notAfter, time);
+  }
 });

@@ -60,9 +60,38 @@ export const EVENT_FIELDS = [
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; reason: string };
 
 /** Options for {@linkcode normalizeEvent}. */
-export interface NormalizeOptions {
+export interface NormalizeOptions extends TimeBound {
   /** Accept the original project's `MM/DD/YYYY HH:MM:SS` time (messages do; CSV rows do not). */
   legacyTime?: boolean;
+}
+
+/**
+ * The latest event time a reader accepts. Callers compute it from their clock
+ * ({@linkcode latestEventTime}), so the rules stay pure and tests pin "now".
+ */
+export interface TimeBound {
+  /**
+   * Event times after this instant (ms since the epoch) are rejected as
+   * `time in the future "…"`; unset, only the year 9999 bounds them.
+   */
+  notAfter?: number;
+}
+
+/**
+ * How far ahead of the reader's clock an event time may be by default (one day):
+ * clients' clocks drift and zones get mislabelled, but a date years ahead would top
+ * the ticker forever and keep its minute rollup row from ever expiring.
+ */
+export const DEFAULT_MAX_FUTURE_MS = 24 * 60 * 60 * 1000;
+
+/** The {@linkcode TimeBound} for a reader whose clock says `now`, allowing `maxFutureMs`. */
+export function latestEventTime(now: number, maxFutureMs = DEFAULT_MAX_FUTURE_MS): TimeBound {
+  return { notAfter: now + maxFutureMs };
+}
+
+/** The reason for an event time later than the reader's {@linkcode TimeBound}. */
+export function futureTimeReason(value: unknown): string {
+  return `time in the future ${quote(value)}`;
 }
 
 /** Largest message the worker accepts (bytes). */
@@ -186,6 +215,9 @@ export function normalizeEvent(
   }
   const time = normalizeTime(record.time, options.legacyTime);
   if (!time) return { ok: false, reason: `invalid time ${quote(record.time)}` };
+  if (options.notAfter !== undefined && Date.parse(time) > options.notAfter) {
+    return { ok: false, reason: futureTimeReason(record.time) };
+  }
   const title = pickEnum(record.title, TITLES);
   if (!title) return { ok: false, reason: `unknown title ${quote(record.title)}` };
   const target = normalizeTarget(record.target);
@@ -209,10 +241,12 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /**
  * Parses one Kafka message value: size limit, UTF-8, JSON object, then
- * {@linkcode normalizeEvent} with the original project's formats accepted.
+ * {@linkcode normalizeEvent} with the original project's formats accepted and
+ * `bound`'s latest time.
  */
 export function parseEventMessage(
   value: Uint8Array | string | null | undefined,
+  bound: TimeBound = {},
 ): ParseResult<EcommerceEvent> {
   if (value === null || value === undefined || value.length === 0) {
     return { ok: false, reason: "empty message" };
@@ -234,7 +268,10 @@ export function parseEventMessage(
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
     return { ok: false, reason: "not a JSON object" };
   }
-  return normalizeEvent(parsed as Record<string, unknown>, { legacyTime: true });
+  return normalizeEvent(parsed as Record<string, unknown>, {
+    legacyTime: true,
+    notAfter: bound.notAfter,
+  });
 }
 
 /** Serializes an event for the topic (the contract's JSON, UTF-8). */

@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import {
+  DEFAULT_MAX_FUTURE_MS,
   type EcommerceEvent,
   encodeEvent,
   EVENT_FIELDS,
+  latestEventTime,
   MAX_MESSAGE_BYTES,
   newId,
   normalizeEvent,
@@ -29,8 +31,11 @@ const VALID: EcommerceEvent = {
   target: 0,
 };
 
-function reasonOf(value: Parameters<typeof parseEventMessage>[0]): string {
-  const result = parseEventMessage(value);
+function reasonOf(
+  value: Parameters<typeof parseEventMessage>[0],
+  bound: Parameters<typeof parseEventMessage>[1] = {},
+): string {
+  const result = parseEventMessage(value, bound);
   assert.equal(result.ok, false, `expected a rejection for ${String(value).slice(0, 80)}`);
   return (result as { reason: string }).reason;
 }
@@ -246,6 +251,46 @@ Deno.test("quote shortens long values so one field cannot bloat a reason", () =>
   });
 });
 
+Deno.test("normalizeEvent rejects a time after its bound as in the future, quoting it", () => {
+  const now = Date.parse("2019-01-10T09:24:43.000Z");
+  const bound = latestEventTime(now);
+  assert.deepEqual(bound, { notAfter: now + DEFAULT_MAX_FUTURE_MS });
+  assert.equal(DEFAULT_MAX_FUTURE_MS, 86_400_000);
+  // VALID is exactly one day after `now`: the bound itself is accepted.
+  assert.deepEqual(normalizeEvent({ ...VALID }, bound), { ok: true, value: VALID });
+  for (
+    const time of [
+      "2019-01-11T09:24:43.001Z",
+      "2019-01-11 09:24:44",
+      "2019-01-11T10:24:43+00:59",
+      "9999-12-31 23:59:59",
+    ]
+  ) {
+    assert.deepEqual(normalizeEvent({ ...VALID, time }, bound), {
+      ok: false,
+      reason: `time in the future "${time}"`,
+    }, time);
+  }
+  // An offset moves the instant: 10:24:43+01:00 is exactly the bound.
+  assert.ok(normalizeEvent({ ...VALID, time: "2019-01-11T10:24:43+01:00" }, bound).ok);
+  // The original format is judged by its instant too, and the rule is checked after
+  // the time's own validity (an impossible date stays "invalid time").
+  const legacy = { ...VALID, time: "01/12/2019 00:00:00" };
+  assert.deepEqual(normalizeEvent(legacy, { ...bound, legacyTime: true }), {
+    ok: false,
+    reason: 'time in the future "01/12/2019 00:00:00"',
+  });
+  assert.deepEqual(normalizeEvent({ ...VALID, time: "9999-12-32 00:00:00" }, bound), {
+    ok: false,
+    reason: 'invalid time "9999-12-32 00:00:00"',
+  });
+  // A bound of "now" (ANALYTICS_MAX_FUTURE=0m) takes the present and the past only.
+  assert.ok(normalizeEvent({ ...VALID }, latestEventTime(Date.parse(VALID.time), 0)).ok);
+  assert.equal(normalizeEvent({ ...VALID }, latestEventTime(now, 0)).ok, false);
+  // No bound: the rules alone (year 9999 at most).
+  assert.ok(normalizeEvent({ ...VALID, time: "9999-12-31 23:59:59" }).ok);
+});
+
 // ---- messages ----
 
 Deno.test("parseEventMessage accepts bytes and strings of our JSON and the original format", () => {
@@ -308,6 +353,17 @@ Deno.test("parseEventMessage passes field problems through with their reason", (
     reasonOf(json({ ...VALID, time: "2019-13-45 25:00:00" })),
     'invalid time "2019-13-45 25:00:00"',
   );
+});
+
+Deno.test("parseEventMessage applies its time bound to our JSON and the original format", () => {
+  const bound = { notAfter: Date.parse(VALID.time) - 1 };
+  assert.equal(reasonOf(encodeEvent(VALID), bound), `time in the future "${VALID.time}"`);
+  const legacy = json({ ...VALID, time: "01/11/2019 09:24:43" });
+  assert.equal(reasonOf(legacy, bound), 'time in the future "01/11/2019 09:24:43"');
+  assert.deepEqual(parseEventMessage(encodeEvent(VALID), { notAfter: Date.parse(VALID.time) }), {
+    ok: true,
+    value: VALID,
+  });
 });
 
 Deno.test("encodeEvent round-trips through parseEventMessage, and newId makes fresh ids", () => {

@@ -7,6 +7,8 @@
 import process from "node:process";
 import { Kafka, logLevel } from "kafkajs";
 import type { Admin, Consumer, Producer } from "kafkajs";
+// Every kafkajs client of the project decodes Snappy, LZ4 and ZSTD batches too.
+import "./kafka_codecs.ts";
 
 export type { Admin, Consumer, Producer };
 export { Kafka };

@@ -9,6 +9,7 @@
 import { createReadStream } from "node:fs";
 import { parse } from "csv-parse";
 import { type CsvHeader, isBlankRow, parseCsvFields, parseCsvHeader } from "./csv_row.ts";
+import { DEFAULT_MAX_FUTURE_MS, futureTimeReason, latestEventTime } from "./event.ts";
 import type { EventProducer } from "./producer.ts";
 import { ReplayClock, shiftToNow, type Speed } from "./replay_clock.ts";
 import { isShuttingDown } from "./shutdown.ts";
@@ -28,6 +29,12 @@ export interface ReplaySummary {
 export interface ReplayOptions {
   speed: Speed;
   shiftToNow: boolean;
+  /**
+   * `ANALYTICS_MAX_FUTURE`: rows whose time (after `shiftToNow`) is more than this
+   * ahead of the clock are rejected as `time in the future "…"`, as the worker would;
+   * default one day.
+   */
+  maxFutureMs?: number;
   /** Progress lines and rejected rows. */
   log?: (line: string) => void;
   /** Called about once a second; `final` on the last call. */
@@ -55,6 +62,7 @@ export async function replayFile(
     }
   });
   const clock = new ReplayClock(options.speed);
+  const maxFutureMs = options.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS;
   const started = performance.now();
   const summary: ReplaySummary = { rows: 0, sent: 0, rejected: 0, seconds: 0 };
   let header: CsvHeader | undefined;
@@ -72,12 +80,15 @@ export async function replayFile(
     }
     if (isBlankRow(record)) continue;
     summary.rows++;
-    const parsed = parseCsvFields(header, record);
-    if (!parsed.ok) {
+    const reject = (reason: string) => {
       summary.rejected++;
-      if (summary.rejected <= SHOWN_REJECTS) {
-        log(`replay: line ${info.lines} rejected: ${parsed.reason}`);
-      }
+      if (summary.rejected <= SHOWN_REJECTS) log(`replay: line ${info.lines} rejected: ${reason}`);
+    };
+    // Shifted rows are judged by the time they are sent with (below), others as read.
+    const bound = options.shiftToNow ? {} : latestEventTime(Date.now(), maxFutureMs);
+    const parsed = parseCsvFields(header, record, bound);
+    if (!parsed.ok) {
+      reject(parsed.reason);
       continue;
     }
     const event = parsed.value;
@@ -88,6 +99,11 @@ export async function replayFile(
       event.time = new Date(eventMs + shift).toISOString();
     }
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    // At --speed above 1 shifted rows run ahead of the clock: the worker would refuse them.
+    if (Date.parse(event.time) > Date.now() + maxFutureMs) {
+      reject(futureTimeReason(event.time));
+      continue;
+    }
     await producer.room();
     if (producer.send(event)) summary.sent++;
     const now = performance.now();

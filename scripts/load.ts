@@ -10,6 +10,7 @@ import { parseArgs } from "node:util";
 import { prepare } from "../lib/bootstrap.ts";
 import { loadConfig } from "../lib/config.ts";
 import { connect } from "../lib/db.ts";
+import { latestEventTime } from "../lib/event.ts";
 import { loadCsv, LoadError } from "../lib/load/loader.ts";
 import { createProgressReporter, summaryLine } from "../lib/load/progress.ts";
 
@@ -71,6 +72,7 @@ async function main(): Promise<number> {
   try {
     const summary = await loadCsv(sql, path, {
       timeZone: config.analyticsTz,
+      ...latestEventTime(Date.now(), config.maxFutureMs),
       batchSize,
       connections,
       signal: controller.signal,

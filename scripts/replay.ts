@@ -64,6 +64,7 @@ async function main(): Promise<number> {
   const summary = await replayFile(path, producer, {
     speed,
     shiftToNow: values["shift-to-now"],
+    maxFutureMs: config.maxFutureMs,
     onProgress: progressLine(producer),
   });
   await producer.close(60_000);

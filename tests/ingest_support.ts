@@ -6,7 +6,8 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import { createKafka, dlqTopic } from "../lib/kafka.ts";
+import { createKafka, dlqTopic, ensureTopics, TOPIC_PARTITIONS } from "../lib/kafka.ts";
+import { testServices, type TestTopic, uniqueName } from "./support/services.ts";
 import {
   type EcommerceEvent,
   encodeEvent,
@@ -150,12 +151,12 @@ export async function readDlq(
   topic: string,
   count: number,
   timeoutMs = 15_000,
-): Promise<{ value: Buffer | null; headers: Record<string, string> }[]> {
+): Promise<{ key: Buffer | null; value: Buffer | null; headers: Record<string, string> }[]> {
   const consumer = createKafka(brokers, { clientId: "ingest-test-dlq" }).consumer({
     groupId: `${topic}-dlq-reader-${newId().slice(0, 6)}`,
     maxWaitTimeInMs: 100,
   });
-  const seen: { value: Buffer | null; headers: Record<string, string> }[] = [];
+  const seen: { key: Buffer | null; value: Buffer | null; headers: Record<string, string> }[] = [];
   const sources = new Set<string>();
   await consumer.connect();
   try {
@@ -169,7 +170,7 @@ export async function readDlq(
         const source = `${headers[DLQ_HEADERS.partition]}:${headers[DLQ_HEADERS.offset]}`;
         if (!sources.has(source)) {
           sources.add(source);
-          seen.push({ value: message.value, headers });
+          seen.push({ key: message.key, value: message.value, headers });
         }
         await Promise.resolve();
       },
@@ -192,18 +193,44 @@ export interface WorkerProcess {
   terminate(): Promise<number>;
 }
 
+/** Options for {@linkcode spawnWorker}. */
+export interface SpawnOptions {
+  /** Variables added to the worker's environment. */
+  env?: Record<string, string>;
+  /** Collects the worker's log lines (its stdout); without it they are dropped. */
+  log?: string[];
+}
+
 /** Starts a worker subprocess for `databaseUrl` and `topic`. */
 export function spawnWorker(
   databaseUrl: string,
   brokers: string[],
   topic: string,
+  options: SpawnOptions = {},
 ): WorkerProcess {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", new URL("../workers/ingest.ts", import.meta.url).pathname],
-    env: { DATABASE_URL: databaseUrl, KAFKA_BROKERS: brokers.join(","), KAFKA_TOPIC: topic },
-    stdout: "null",
+    env: {
+      DATABASE_URL: databaseUrl,
+      KAFKA_BROKERS: brokers.join(","),
+      KAFKA_TOPIC: topic,
+      ...options.env,
+    },
+    stdout: options.log ? "piped" : "null",
     stderr: "inherit",
   }).spawn();
+  if (options.log) {
+    const log = options.log;
+    (async () => {
+      let rest = "";
+      for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+        const lines = (rest + chunk).split("\n");
+        rest = lines.pop() ?? "";
+        log.push(...lines);
+      }
+      if (rest) log.push(rest);
+    })().catch(() => {/* the child is gone */});
+  }
   return {
     child,
     async kill() {
@@ -217,4 +244,85 @@ export function spawnWorker(
       return (await child.status).code;
     },
   };
+}
+
+/** Topic settings (Kafka's topic configs, e.g. `max.message.bytes`) for {@linkcode createConfiguredTopic}. */
+export interface TopicConfigs {
+  /** For the events topic. */
+  topic?: Record<string, string>;
+  /** For `<topic>.dlq`. */
+  dlq?: Record<string, string>;
+}
+
+/**
+ * Like `createTestTopic`, but creates the topic and its DLQ with `configs` first
+ * (6 partitions each); `ensureTopics` then finds them and leaves them as they are.
+ */
+export async function createConfiguredTopic(
+  prefix: string,
+  configs: TopicConfigs,
+): Promise<TestTopic> {
+  const { kafkaBrokers } = await testServices();
+  const topic = uniqueName(`test_${prefix}`);
+  const admin = createKafka(kafkaBrokers, { clientId: "ingest-test-admin" }).admin();
+  await admin.connect();
+  try {
+    const entries = (config: Record<string, string> = {}) =>
+      Object.entries(config).map(([name, value]) => ({ name, value }));
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        { topic, configEntries: entries(configs.topic) },
+        { topic: dlqTopic(topic), configEntries: entries(configs.dlq) },
+      ].map((t) => ({ ...t, numPartitions: TOPIC_PARTITIONS, replicationFactor: -1 })),
+    });
+  } finally {
+    await admin.disconnect();
+  }
+  await ensureTopics(kafkaBrokers, topic);
+  const close = async () => {
+    const cleanup = createKafka(kafkaBrokers, { clientId: "ingest-test-admin" }).admin();
+    await cleanup.connect();
+    await cleanup.deleteTopics({ topics: [topic, dlqTopic(topic)], timeout: 10_000 })
+      .catch(() => {});
+    await cleanup.disconnect();
+  };
+  return { topic, brokers: kafkaBrokers, close, [Symbol.asyncDispose]: close };
+}
+
+/** A message for {@linkcode produceExact}: its partition, key, value and headers as given. */
+export interface ExactMessage {
+  partition: number;
+  key?: string | Uint8Array | null;
+  value: string | Uint8Array | null;
+  headers?: Record<string, string | Uint8Array>;
+}
+
+/** Produces `messages` one send each, to the partitions they name (acks from all replicas). */
+export async function produceExact(
+  brokers: string[],
+  topic: string,
+  messages: readonly ExactMessage[],
+): Promise<void> {
+  const producer = createKafka(brokers, { clientId: "ingest-test-producer" }).producer();
+  const buffer = (value: string | Uint8Array) =>
+    typeof value === "string" ? value : Buffer.from(value);
+  await producer.connect();
+  try {
+    for (const message of messages) {
+      await producer.send({
+        topic,
+        messages: [{
+          partition: message.partition,
+          key: message.key == null ? null : buffer(message.key),
+          value: message.value === null ? null : buffer(message.value),
+          headers: Object.fromEntries(
+            Object.entries(message.headers ?? {}).map(([name, value]) => [name, buffer(value)]),
+          ),
+        }],
+      });
+    }
+  } finally {
+    await producer.disconnect();
+  }
 }

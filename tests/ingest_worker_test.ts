@@ -1,4 +1,5 @@
 import assert, { deepEqual as assertEquals } from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { startIngestWorker } from "../workers/ingest.ts";
 import { checkInvariant } from "../lib/ingest/invariant.ts";
 import { decodeLiveUpdate, liveChannel } from "../lib/live_update.ts";
@@ -118,21 +119,44 @@ Deno.test({
     assertEquals(report.totals.hourly, valid.length);
 
     const expected = messages.filter((m) => m.reason).map((m) => m.reason!).sort();
-    const rejected = await db.sql`select reason, raw from rejected_events`;
+    const rejected = await db.sql`select reason, raw, size, sha256, dlq_error from rejected_events`;
     assertEquals(rejected.map((r) => r.reason as string).sort(), expected);
     const kinds = new Set(expected);
     assert(kinds.size >= 8, "several kinds of malformed messages");
     const dlq = await readDlq(topic.brokers, topic.topic, expected.length);
     assertEquals(dlq.map((m) => m.headers[DLQ_HEADERS.reason]).sort(), expected);
-    // The DLQ keeps the original bytes: each one is a message we produced.
-    const produced = new Set(
-      messages.filter((m) => m.reason).map((m) =>
-        typeof m.value === "string" ? m.value : new TextDecoder().decode(m.value!)
-      ),
+    // The DLQ keeps the original bytes, the first 64 KiB of them, with the whole value's
+    // size and SHA-256: each one is a message we produced, cut only when it was longer.
+    const produced = new Map(
+      messages.filter((m) => m.reason).map((m) => {
+        const bytes = typeof m.value === "string" ? new TextEncoder().encode(m.value) : m.value!;
+        return [sha256(bytes), bytes];
+      }),
     );
+    let cut = 0;
     for (const message of dlq) {
-      assert(produced.has(new TextDecoder().decode(message.value!)));
+      const original = produced.get(message.headers[DLQ_HEADERS.sha256]);
+      assert(original, "the DLQ message's hash is one of a produced reject");
+      assertEquals(message.headers[DLQ_HEADERS.size], String(original.length));
+      assertEquals(new Uint8Array(message.value!), original.subarray(0, 64 * 1024));
+      if (original.length > 64 * 1024) {
+        cut++;
+        assertEquals(message.value!.length, 64 * 1024);
+        assertEquals(message.headers[DLQ_HEADERS.truncated], "value");
+      } else {
+        assertEquals(message.headers[DLQ_HEADERS.truncated], undefined);
+      }
       assert(/^\d+$/.test(message.headers[DLQ_HEADERS.offset]));
+    }
+    assertEquals(cut, expected.filter((r) => r === "message larger than 64 KiB").length);
+    assert(cut > 0, "some rejects were larger than 64 KiB");
+    // rejected_events holds the same bounded copy, size and hash.
+    for (const row of rejected) {
+      const original = produced.get(row.sha256 as string);
+      assert(original, "the row's hash is one of a produced reject");
+      assertEquals(Number(row.size), original.length);
+      assertEquals(new Uint8Array(row.raw as Uint8Array), original.subarray(0, 64 * 1024));
+      assertEquals(row.dlq_error, null);
     }
     const stored = await db.sql`select count(*)::int8 as n from rejected_events
       where raw is not null`;
@@ -199,6 +223,10 @@ Deno.test({
     assertEquals((await db.sql`select count(*)::int8 as n from rejected_events`)[0].n, 0);
   },
 });
+
+function sha256(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
 
 function shuffle<T>(items: T[]): void {
   for (let i = items.length - 1; i > 0; i--) {

@@ -110,8 +110,12 @@ export interface CliResult {
   stderr: string;
 }
 
-/** The command line that runs the loader as `deno task load` does. */
-export function loadCommand(databaseUrl: string, args: string[]): Deno.Command {
+/** The command line that runs the loader as `deno task load` does (`env` adds variables). */
+export function loadCommand(
+  databaseUrl: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Deno.Command {
   return new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -120,15 +124,19 @@ export function loadCommand(databaseUrl: string, args: string[]): Deno.Command {
       new URL("../scripts/load.ts", import.meta.url).pathname,
       ...args,
     ],
-    env: { DATABASE_URL: databaseUrl, NO_COLOR: "1" },
+    env: { DATABASE_URL: databaseUrl, NO_COLOR: "1", ...env },
     stdout: "piped",
     stderr: "piped",
   });
 }
 
 /** Runs `scripts/load.ts` to completion against `databaseUrl`. */
-export async function runLoadCli(databaseUrl: string, args: string[]): Promise<CliResult> {
-  const output = await loadCommand(databaseUrl, args).output();
+export async function runLoadCli(
+  databaseUrl: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<CliResult> {
+  const output = await loadCommand(databaseUrl, args, env).output();
   const decoder = new TextDecoder();
   return {
     code: output.code,

@@ -21,6 +21,7 @@ async function main() {
     kafkaBrokers: ready.kafkaBrokers,
     topic: ready.topic,
     timeZone: config.analyticsTz,
+    maxFutureMs: config.maxFutureMs,
   });
   onShutdown(() => worker.stop());
 }

@@ -6,8 +6,9 @@
  *
  * @module
  */
+import { Buffer } from "node:buffer";
 import type { Sql, Tx } from "../db.ts";
-import { type EcommerceEvent, parseEventMessage } from "../event.ts";
+import { type EcommerceEvent, parseEventMessage, type TimeBound } from "../event.ts";
 import { encodeLiveUpdate, liveChannel } from "../live_update.ts";
 import {
   copyNewEvents,
@@ -16,6 +17,7 @@ import {
   storeEvents,
   type StoreResult,
 } from "../store.ts";
+import { copyReject, type RejectCopy } from "./reject_copy.ts";
 
 /** The parts of a Kafka message the worker reads (kafkajs's and others' shapes fit). */
 export interface RawMessage {
@@ -26,11 +28,14 @@ export interface RawMessage {
   headers?: Record<string, unknown>;
 }
 
-/** A message that failed validation, kept whole for the DLQ and `rejected_events`. */
+/** A message that failed validation. */
 export interface Reject {
   offset: string;
   reason: string;
+  /** The message as consumed (whole: only for this batch's lifetime). */
   message: RawMessage;
+  /** What the DLQ and `rejected_events` keep of it (bounded, with size and hash). */
+  copy: RejectCopy;
 }
 
 /** The result of {@linkcode splitBatch}. */
@@ -40,14 +45,20 @@ export interface SplitBatch {
   rejects: Reject[];
 }
 
-/** Parses every message of a batch; never throws on bad input. */
-export function splitBatch(messages: readonly RawMessage[]): SplitBatch {
+/**
+ * Parses every message of a batch; never throws on bad input. `bound` is the latest
+ * event time accepted (the worker's clock plus `ANALYTICS_MAX_FUTURE`).
+ */
+export function splitBatch(messages: readonly RawMessage[], bound: TimeBound): SplitBatch {
   const events: EcommerceEvent[] = [];
   const rejects: Reject[] = [];
   for (const message of messages) {
-    const result = parseEventMessage(message.value);
+    const result = parseEventMessage(message.value, bound);
     if (result.ok) events.push(result.value);
-    else rejects.push({ offset: message.offset, reason: result.reason, message });
+    else {
+      const copy = copyReject(message);
+      rejects.push({ offset: message.offset, reason: result.reason, message, copy });
+    }
   }
   return { events, rejects };
 }
@@ -108,13 +119,15 @@ export async function commitBatch(sql: Sql, input: BatchInput): Promise<BatchOut
     let rejected = 0;
     if (input.rejects.length > 0) {
       const rows = await tx`
-        insert into rejected_events (topic, partition, "offset", reason, raw)
-        select ${input.topic}, ${input.partition}, o, r, b
+        insert into rejected_events (topic, partition, "offset", reason, raw, size, sha256)
+        select ${input.topic}, ${input.partition}, o, r, decode(b, 'hex'), n, h
         from unnest(
           ${input.rejects.map((r) => r.offset)}::int8[],
           ${input.rejects.map((r) => r.reason)}::text[],
-          ${input.rejects.map((r) => toHex(r.message.value))}::bytea[]
-        ) as u(o, r, b)
+          ${input.rejects.map((r) => toHex(r.copy.value))}::text[],
+          ${input.rejects.map((r) => r.copy.size)}::int8[],
+          ${input.rejects.map((r) => r.copy.sha256)}::text[]
+        ) as u(o, r, b, n, h)
         on conflict (topic, partition, "offset") do nothing
         returning 1`;
       rejected = rows.length;
@@ -124,6 +137,33 @@ export async function commitBatch(sql: Sql, input: BatchInput): Promise<BatchOut
     }
     return { inserted, deltas, rejected, newestEventTime: newest[0]?.time };
   });
+}
+
+/** A reject whose DLQ copy the broker refused for good, and its error. */
+export interface DlqRefusal {
+  offset: string;
+  error: string;
+}
+
+/**
+ * Records in `rejected_events` why `<topic>.dlq` refused these rejects' copies (after
+ * the batch committed, before its offsets are resolved): the row and its bounded raw
+ * copy are then the only record, and the partition can move on.
+ */
+export async function recordDlqRefusals(
+  sql: Sql,
+  topic: string,
+  partition: number,
+  refusals: readonly DlqRefusal[],
+): Promise<void> {
+  if (refusals.length === 0) return;
+  await sql`
+    update rejected_events r set dlq_error = u.e
+    from unnest(
+      ${refusals.map((f) => f.offset)}::int8[],
+      ${refusals.map((f) => f.error)}::text[]
+    ) as u(o, e)
+    where r.topic = ${topic} and r.partition = ${partition} and r."offset" = u.o`;
 }
 
 /**
@@ -169,10 +209,12 @@ function newestEvents(events: readonly EcommerceEvent[], count: number): Ecommer
   return top;
 }
 
-/** Postgres's bytea hex input (`\x…`), which arrays of bytea accept as text. */
+/**
+ * Hex digits for `decode(…, 'hex')`. (A `\x…` string in a bytea[] parameter is not
+ * read as hex: inside an array literal the backslash escapes the "x", so Postgres
+ * stored the digits' text, twice the message's size; migration 008 repairs such rows.)
+ */
 function toHex(bytes: Uint8Array | null): string | null {
   if (bytes === null) return null;
-  let hex = "\\x";
-  for (const byte of bytes) hex += byte.toString(16).padStart(2, "0");
-  return hex;
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("hex");
 }

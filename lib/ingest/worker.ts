@@ -10,11 +10,13 @@
  *
  * @module
  */
-import { Buffer } from "node:buffer";
 import { type Consumer, createKafka, dlqTopic, type Producer } from "../kafka.ts";
+import { DEFAULT_MAX_FUTURE_MS, latestEventTime } from "../event.ts";
 import { type MergeResult, startMergeLoop } from "../merge.ts";
-import { commitBatch, type RawMessage, splitBatch } from "./batch.ts";
+import { commitBatch, type RawMessage, recordDlqRefusals, splitBatch } from "./batch.ts";
 import { dlqMessages } from "./dlq.ts";
+import { sendToDlq } from "./dlq_send.ts";
+import { copyBytes } from "./reject_copy.ts";
 import { WorkerMetrics } from "./metrics.ts";
 import { describeError, RetryAborted, retryWithBackoff } from "./retry.ts";
 import { guardPostgresClosedSocketWrites } from "./postgres_guard.ts";
@@ -36,6 +38,11 @@ export interface IngestWorkerOptions {
   groupId?: string;
   /** `ANALYTICS_TZ`, the daily rollup's calendar; default `UTC`. */
   timeZone?: string;
+  /**
+   * `ANALYTICS_MAX_FUTURE`: events dated more than this after the worker's clock are
+   * rejected as `time in the future "…"`; default one day.
+   */
+  maxFutureMs?: number;
   /** Time between background merges; default 60 s; 0 disables the merge in this worker. */
   mergeIntervalMs?: number;
   /** Partition batches stored in parallel by this worker; default 2. */
@@ -77,6 +84,7 @@ export async function startIngestWorker(options: IngestWorkerOptions): Promise<I
   const { topic } = options;
   const groupId = options.groupId ?? `${topic}-ingest`;
   const timeZone = options.timeZone ?? "UTC";
+  const maxFutureMs = options.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS;
   const concurrency = options.partitionsConsumedConcurrently ?? 2;
   const log = options.log ?? ((line: string) => console.log(line));
   const workerId = `${Deno.hostname()}-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
@@ -100,7 +108,12 @@ export async function startIngestWorker(options: IngestWorkerOptions): Promise<I
     shouldStop,
     onRetry: warn("Registering the worker in Postgres"),
   });
-  const producer: Producer = kafka.producer({ allowAutoTopicCreation: false });
+  // Quiet: the worker logs each failed DLQ send itself (transient ones first and every
+  // tenth, refusals once each); kafkajs would add a line per attempt.
+  const producer: Producer = createKafka(options.kafkaBrokers, {
+    clientId: "ecommerce-worker",
+    quiet: true,
+  }).producer({ allowAutoTopicCreation: false });
   await retryWithBackoff(() => producer.connect(), {
     shouldStop,
     onRetry: warn("Connecting the DLQ producer to Kafka"),
@@ -110,7 +123,10 @@ export async function startIngestWorker(options: IngestWorkerOptions): Promise<I
     const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
     if (batch.messages.length === 0) return;
     const lastOffset = batch.messages[batch.messages.length - 1].offset;
-    const { events, rejects } = splitBatch(batch.messages as RawMessage[]);
+    const { events, rejects } = splitBatch(
+      batch.messages as RawMessage[],
+      latestEventTime(Date.now(), maxFutureMs),
+    );
     let abandoned = false;
     // Give up the batch (unresolved, so it is fetched again or by the new owner) when
     // stopping, when the partition was taken away, or when the group is rebalancing.
@@ -149,19 +165,50 @@ export async function startIngestWorker(options: IngestWorkerOptions): Promise<I
         onRetry: keepAlive(`Storing a batch of partition ${batch.partition}`),
       });
       if (rejects.length > 0) {
-        const messages = dlqMessages(topic, batch.partition, rejects).map((m) => ({
-          key: m.key ? Buffer.from(m.key) : null,
-          value: m.value ? Buffer.from(m.value) : null,
-          headers: Object.fromEntries(
-            Object.entries(m.headers).map((
-              [k, v],
-            ) => [k, typeof v === "string" ? v : Buffer.from(v)]),
-          ),
-        }));
-        await retryWithBackoff(() => producer.send({ topic: dlqTopic(topic), messages }), {
-          shouldStop: giveUp,
-          onRetry: keepAlive(`Sending ${rejects.length} rejects to ${dlqTopic(topic)}`),
-        });
+        const messages = dlqMessages(topic, batch.partition, rejects);
+        const refused = await sendToDlq(
+          messages.map((message, i) => ({
+            offset: rejects[i].offset,
+            message,
+            bytes: copyBytes(rejects[i].copy),
+          })),
+          {
+            // kafkajs retries inside one send for up to about 30 s: heartbeat meanwhile.
+            send: (dlq) =>
+              heartbeating(
+                producer.send({ topic: dlqTopic(topic), messages: dlq }),
+                heartbeat,
+                () => {
+                  abandoned = true;
+                },
+              ),
+            shouldStop: giveUp,
+            onRetry: keepAlive(`Sending ${rejects.length} rejects to ${dlqTopic(topic)}`),
+          },
+        );
+        if (refused.length > 0) {
+          for (const { offset, error } of refused) {
+            log(
+              `${dlqTopic(topic)} refused the reject at partition ${batch.partition} offset ` +
+                `${offset} for good (${error}); it stays in rejected_events, skipped`,
+            );
+          }
+          await retryWithBackoff(
+            async () => {
+              const sql = pool.sql;
+              try {
+                await recordDlqRefusals(sql, topic, batch.partition, refused);
+              } catch (error) {
+                if (isConnectionError(error)) pool.replace(sql);
+                throw error;
+              }
+            },
+            {
+              shouldStop: giveUp,
+              onRetry: keepAlive(`Recording ${refused.length} DLQ refusals`),
+            },
+          );
+        }
       }
       // Only now may kafkajs commit this batch's offsets (it does after eachBatch).
       resolveOffset(lastOffset);
@@ -271,6 +318,20 @@ export async function startIngestWorker(options: IngestWorkerOptions): Promise<I
       return stopped;
     },
   };
+}
+
+/** Awaits `work`, heartbeating every second meanwhile (kafkajs sends one when due). */
+async function heartbeating<T>(
+  work: Promise<T>,
+  heartbeat: () => Promise<void>,
+  onLost: () => void,
+): Promise<T> {
+  const timer = setInterval(() => heartbeat().catch(onLost), 1_000);
+  try {
+    return await work;
+  } finally {
+    clearInterval(timer);
+  }
 }
 
 function describeMerge(result: MergeResult): string {

@@ -9,7 +9,7 @@
  */
 import type { CanonicalRow } from "../copy_batch.ts";
 import { type CsvHeader, isPossibleTime } from "../csv_row.ts";
-import { PRODUCTS, SITE_VERSIONS, TITLES } from "../event.ts";
+import { PRODUCTS, SITE_VERSIONS, type TimeBound, TITLES } from "../event.ts";
 
 const COMMA = 44;
 const encoder = new TextEncoder();
@@ -40,11 +40,15 @@ export class CanonicalLineReader {
   readonly #header: CsvHeader["indexes"];
   /** Start of each field, plus one past the end of the line (as if a comma followed). */
   readonly #starts: Int32Array;
+  /** The latest time taken, in ms since the epoch; later rows go to the full rules. */
+  readonly #notAfter: number;
 
-  constructor(header: CsvHeader) {
+  /** `bound` must be the one the full rules get, so both take the same rows. */
+  constructor(header: CsvHeader, bound: TimeBound = {}) {
     this.#width = header.width;
     this.#header = header.indexes;
     this.#starts = new Int32Array(header.width + 1);
+    this.#notAfter = bound.notAfter ?? Infinity;
   }
 
   /**
@@ -87,7 +91,7 @@ export class CanonicalLineReader {
     row.target = flag;
     const time = starts[columns.time];
     if (starts[columns.time + 1] - 1 - time !== 19) return false;
-    const minute = canonicalMinute(bytes, time);
+    const minute = canonicalMinute(bytes, time, this.#notAfter);
     if (minute < 0) return false;
     row.timeAt = time;
     row.minute = minute;
@@ -124,11 +128,11 @@ function matchWord(
 }
 
 /**
- * `YYYY-MM-DD HH:MM:SS` at `at` (19 bytes), a possible UTC time from 1970 → whole
- * minutes since the epoch; -1 for anything else (the same dates the full rules accept
- * in this form, from 1970 on).
+ * `YYYY-MM-DD HH:MM:SS` at `at` (19 bytes), a possible UTC time from 1970 and not
+ * after `notAfter` → whole minutes since the epoch; -1 for anything else (the same
+ * dates the full rules accept in this form).
  */
-function canonicalMinute(bytes: Uint8Array, at: number): number {
+function canonicalMinute(bytes: Uint8Array, at: number, notAfter: number): number {
   const digit = (i: number) => {
     const code = bytes[at + i] - 48;
     return code >= 0 && code <= 9 ? code : NaN;
@@ -142,5 +146,6 @@ function canonicalMinute(bytes: Uint8Array, at: number): number {
   const minute = digit(14) * 10 + digit(15);
   const second = digit(17) * 10 + digit(18);
   if (!isPossibleTime(year, month, day, hour, minute, second)) return -1;
-  return Date.UTC(year, month - 1, day, hour, minute) / 60_000;
+  const minutes = Date.UTC(year, month - 1, day, hour, minute) / 60_000;
+  return minutes * 60_000 + second * 1000 > notAfter ? -1 : minutes;
 }

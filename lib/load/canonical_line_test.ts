@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { CopyBatch } from "../copy_batch.ts";
 import { type CsvHeader, parseCsvFields, parseCsvHeader } from "../csv_row.ts";
+import type { TimeBound } from "../event.ts";
 import { CanonicalLineReader } from "./canonical_line.ts";
 
 const COLUMNS = ["order_id", "user_id", "page_id", "product", "site_version", "time", "title"];
@@ -60,12 +61,17 @@ function text(batch: CopyBatch): string {
  * accept, and write exactly the COPY text and minute counts the full rules' event
  * gives. Returns whether the byte reader took it.
  */
-function compare(parsed: CsvHeader, fields: string[], label: string): boolean {
+function compare(
+  parsed: CsvHeader,
+  fields: string[],
+  label: string,
+  bound: TimeBound = {},
+): boolean {
   const line = new TextEncoder().encode(`padding,${fields.join(",")}\n`);
-  const reader = new CanonicalLineReader(parsed);
+  const reader = new CanonicalLineReader(parsed, bound);
   const start = "padding,".length;
   const fast = reader.read(line, start, line.length - 1);
-  const full = parseCsvFields(parsed, fields);
+  const full = parseCsvFields(parsed, fields, bound);
   if (!fast) return false;
   assert.ok(full.ok, `${label}: the byte reader accepted what the rules reject`);
   const viaBytes = new CopyBatch();
@@ -99,6 +105,33 @@ Deno.test("the byte reader agrees with the full row rules on canonical and odd f
     const time = new Date(t).toISOString().slice(0, 19).replace("T", " ");
     const record: Record<string, string> = { ...ROW, time };
     assert.ok(compare(parsed, names.map((name) => record[name]), time), time);
+  }
+});
+
+Deno.test("the byte reader takes no row after its time bound, which the rules reject", () => {
+  const names = [...COLUMNS, "target"];
+  const parsed = header(names);
+  const notAfter = Date.UTC(2026, 0, 2, 3, 4, 5);
+  const bound = { notAfter };
+  const row = (time: string) => names.map((name) => name === "time" ? time : ROW[name]);
+  const taken = ["2026-01-02 03:04:05", "2026-01-02 03:04:04", "2026-01-01 23:59:59"]
+    .concat(["2019-01-11 09:24:43", "1970-01-01 00:00:00"]);
+  for (const time of taken) assert.ok(compare(parsed, row(time), time, bound), time);
+  const future = ["2026-01-02 03:04:06", "2026-01-02 03:05:00", "2026-01-03 00:00:00"]
+    .concat(["2027-01-01 00:00:00", "9999-12-31 23:59:59"]);
+  for (const time of future) {
+    assert.equal(compare(parsed, row(time), time, bound), false, time);
+    assert.deepEqual(parseCsvFields(parsed, row(time), bound), {
+      ok: false,
+      reason: `time in the future "${time}"`,
+    });
+    // Without a bound the same row is canonical: the bound alone declined it.
+    assert.ok(compare(parsed, row(time), time), time);
+  }
+  // Every second across the bound's minute, and the minutes around it.
+  for (let t = notAfter - 120_000; t <= notAfter + 120_000; t += 1_000) {
+    const time = new Date(t).toISOString().slice(0, 19).replace("T", " ");
+    assert.equal(compare(parsed, row(time), time, bound), t <= notAfter, time);
   }
 });
 

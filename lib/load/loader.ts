@@ -21,6 +21,7 @@
 import type { Sql } from "../db.ts";
 import { CopyBatch } from "../copy_batch.ts";
 import { type CsvHeader, isBlankRow, parseCsvFields, parseCsvHeader } from "../csv_row.ts";
+import { latestEventTime, type TimeBound } from "../event.ts";
 import { copyNewEvents, isCopyConflict, storeEvents } from "../store.ts";
 import { CanonicalLineReader } from "./canonical_line.ts";
 import { LineCursor, openCsv } from "./csv_source.ts";
@@ -30,6 +31,12 @@ import { openRejects } from "./rejects.ts";
 export interface LoadOptions {
   /** `ANALYTICS_TZ`: the daily rollup's calendar. */
   timeZone: string;
+  /**
+   * Rows dated after this instant (ms since the epoch) are rejected as
+   * `time in the future "…"`; default the load's start plus one day (the task passes
+   * its start plus `ANALYTICS_MAX_FUTURE`).
+   */
+  notAfter?: number;
   /** Valid rows per transaction; default 20,000. */
   batchSize?: number;
   /**
@@ -92,6 +99,10 @@ export async function loadCsv(sql: Sql, path: string, options: LoadOptions): Pro
   const started = performance.now();
   const batchSize = options.batchSize ?? 20_000;
   const connections = options.connections ?? 2;
+  // One bound for the whole file: a row is judged the same wherever it stands in it.
+  const bound: TimeBound = options.notAfter === undefined
+    ? latestEventTime(Date.now())
+    : { notAfter: options.notAfter };
   const rejects = await openRejects(options.rejectsPath ?? `${path}.rejects.csv`);
   let source;
   try {
@@ -183,12 +194,12 @@ export async function loadCsv(sql: Sql, path: string, options: LoadOptions): Pro
       const parsed = parseCsvHeader(fields);
       if (!parsed.ok) throw new LoadError(`Cannot load "${path}": ${parsed.reason}`);
       header = parsed.value;
-      canonical = new CanonicalLineReader(header);
+      canonical = new CanonicalLineReader(header, bound);
       return;
     }
     if (isBlankRow(fields)) return;
     counts.rows++;
-    const result = parseCsvFields(header, fields);
+    const result = parseCsvFields(header, fields, bound);
     if (!result.ok) {
       await rejects.add(line, result.reason, fields);
       return;

@@ -9,6 +9,7 @@ import { prepare } from "./lib/bootstrap.ts";
 import { connect } from "./lib/db.ts";
 import type { AppState } from "./lib/app_state.ts";
 import { createApp } from "./server/mod.ts";
+import { serveGuarded } from "./server/guarded_serve.ts";
 import { onShutdown } from "./lib/shutdown.ts";
 import { createLiveHub } from "./lib/live_hub.ts";
 import { dashboardAuth } from "./lib/auth.ts";
@@ -53,6 +54,8 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     sql,
     topic: config.kafkaTopic,
     status: () => loadIngestStatus(sql, config.kafkaTopic),
+    maxSockets: config.connections.liveMaxSockets,
+    maxSocketsPerAddress: config.connections.liveMaxSocketsPerAddress,
   });
   await state.live.start();
   const app = await createApp({
@@ -60,10 +63,13 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     state,
     middleware: [dashboardAuth({ token: config.dashboardToken })],
   });
-  const server = Deno.serve({
+  // Deno.serve cannot time out a slow head or cap connections and WebSocket frames: the
+  // guard in front of it does (server/conn_guard.ts).
+  const server = await serveGuarded({
+    ...config.connections,
     port: config.port,
     hostname: config.hostname,
-    onListen: () => {},
+    isSharedPeer: (address) => state.trust(address, 0),
   }, app.fetch);
   const port = server.addr.port;
   return {

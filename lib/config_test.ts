@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ConfigError, loadConfig } from "./config.ts";
+import { ConfigError, CONNECTION_DEFAULTS, loadConfig } from "./config.ts";
 
 Deno.test("config applies the documented defaults", () => {
   const config = loadConfig({});
@@ -11,6 +11,15 @@ Deno.test("config applies the documented defaults", () => {
   assert.deepEqual(config.kafkaBrokers, undefined);
   assert.deepEqual(config.dashboardToken, undefined);
   assert.deepEqual(config.trustProxy, []);
+  assert.deepEqual(config.connections, CONNECTION_DEFAULTS);
+  assert.equal(config.connections.headerTimeoutMs, 10_000);
+});
+
+Deno.test("config reads the connection limits", () => {
+  const config = loadConfig({ HTTP_HEADER_TIMEOUT_MS: "500", WS_MAX_MESSAGE_BYTES: "8192" });
+  assert.equal(config.connections.headerTimeoutMs, 500);
+  assert.equal(config.connections.maxWebSocketMessageBytes, 8192);
+  assert.equal(config.connections.maxConnections, CONNECTION_DEFAULTS.maxConnections);
 });
 
 Deno.test("config reads TRUST_PROXY as a list of addresses and ranges", () => {
@@ -34,6 +43,14 @@ for (
     ["KAFKA_TOPIC", "bad topic", "bad topic"],
     ["ANALYTICS_TZ", "Mars/Olympus", "unknown time zone"],
     ["TRUST_PROXY", "loopback, proxy.internal", "proxy.internal"],
+    ["HTTP_MAX_CONNECTIONS", "0", 'from 1 to 1000000, got "0"'],
+    ["HTTP_MAX_CONNECTIONS_PER_ADDRESS", "many", 'got "many"'],
+    ["HTTP_HEADER_TIMEOUT_MS", "1.5", 'got "1.5"'],
+    ["HTTP_IDLE_TIMEOUT_MS", "-5", 'got "-5"'],
+    ["HTTP_MAX_HEADER_BYTES", "100", "from 1024 to"],
+    ["WS_MAX_MESSAGE_BYTES", "100000000", "to 67108864"],
+    ["LIVE_MAX_SOCKETS", "10abc", 'got "10abc"'],
+    ["LIVE_MAX_SOCKETS_PER_ADDRESS", "1e3", 'got "1e3"'],
   ]
 ) {
   Deno.test(`config rejects ${variable}=${value} naming the variable`, () => {

@@ -10,6 +10,7 @@ import { connect } from "./lib/db.ts";
 import type { AppState } from "./lib/app_state.ts";
 import { createApp } from "./server/mod.ts";
 import { serveGuarded } from "./server/guarded_serve.ts";
+import type { GuardStats } from "./server/conn_guard.ts";
 import { onShutdown } from "./lib/shutdown.ts";
 import { createLiveHub } from "./lib/live_hub.ts";
 import { dashboardAuth } from "./lib/auth.ts";
@@ -23,6 +24,8 @@ export interface WebServer {
   url: string;
   port: number;
   state: AppState;
+  /** What the connection guard refused so far, and the connections open. */
+  connectionStats(): Promise<GuardStats>;
   /** Stops accepting, finishes in-flight requests, closes resources. */
   close(): Promise<void>;
 }
@@ -65,17 +68,22 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   });
   // Deno.serve cannot time out a slow head or cap connections and WebSocket frames: the
   // guard in front of it does (server/conn_guard.ts).
+  // It runs in a worker, on the other core than the routes.
   const server = await serveGuarded({
     ...config.connections,
     port: config.port,
     hostname: config.hostname,
-    isSharedPeer: (address) => state.trust(address, 0),
+    worker: {
+      url: new URL("./lib/guard_worker.ts", import.meta.url),
+      data: { trustProxy: config.trustProxy },
+    },
   }, app.fetch);
   const port = server.addr.port;
   return {
     url: `http://${config.hostname}:${port}`,
     port,
     state,
+    connectionStats: () => server.stats(),
     async close() {
       // Open dashboard sockets would hold the shutdown; they reconnect and resync.
       await state.live?.stop();

@@ -510,7 +510,6 @@ class GuardedConnection {
   /** Resolves once every forwarded request has its response (a refusal must not cut one). */
   #whenDrained(): Promise<void> {
     if (this.#pending.length === 0 || this.#destroyed) return Promise.resolve();
-    this.#idleDeadline = Date.now() + this.#limits.idleTimeoutMs;
     return new Promise((resolve) => (this.#drained = resolve));
   }
 

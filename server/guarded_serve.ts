@@ -1,26 +1,36 @@
 /**
  * `Deno.serve` behind the connection guard: the real server on a unix socket in a
  * private temporary folder (only this user can connect, so the guard's peer header can
- * be believed), the guard on the public port, and the handler given the client's TCP
- * address as `info.remoteAddr`, as plain `Deno.serve` would.
+ * be believed), the guard on the public port, in this thread or in a Web Worker, and
+ * the handler given the client's TCP address as `info.remoteAddr`, as plain
+ * `Deno.serve` would.
  *
  * @module
  */
 import {
-  type ConnectionGuard,
   type ConnectionGuardOptions,
+  type GuardStats,
   PEER_HEADER,
   startConnectionGuard,
 } from "./conn_guard.ts";
+import { startGuardWorker } from "./guard_worker.ts";
 
 /** Options for {@linkcode serveGuarded}: the guard's, less the upstream it makes itself. */
-export type GuardedServeOptions = Omit<ConnectionGuardOptions, "upstream">;
+export interface GuardedServeOptions extends Omit<ConnectionGuardOptions, "upstream"> {
+  /**
+   * Run the guard in a worker: the module at `url` calls `runGuardWorker` (e.g.
+   * `server/guard_worker_entry.ts`) and receives `data`; `isSharedPeer` cannot cross
+   * to a worker, the module builds it from `data`. Default: this thread.
+   */
+  worker?: { url: URL; data?: unknown };
+}
 
 /** A running guarded server. */
 export interface GuardedServer {
   /** The public address. */
   readonly addr: Deno.NetAddr;
-  readonly guard: ConnectionGuard;
+  /** What the guard refused so far. */
+  stats(): Promise<GuardStats>;
   /** Stops accepting, finishes in-flight requests, closes every connection. */
   shutdown(): Promise<void>;
 }
@@ -30,12 +40,20 @@ export async function serveGuarded(
   options: GuardedServeOptions,
   handler: Deno.ServeHandler<Deno.NetAddr>,
 ): Promise<GuardedServer> {
+  const { worker, isSharedPeer, ...limits } = options;
   const dir = await Deno.makeTempDir({ prefix: "conn_guard_" });
   const path = `${dir}/server.sock`;
   const server = Deno.serve({ path, onListen: () => {} }, withPeerAddress(handler));
-  let guard: ConnectionGuard;
+  let guard: {
+    addr: Deno.NetAddr;
+    stats(): GuardStats | Promise<GuardStats>;
+    stopAccepting(): void | Promise<void>;
+    close(): Promise<void>;
+  };
   try {
-    guard = startConnectionGuard({ ...options, upstream: path });
+    guard = worker
+      ? await startGuardWorker(worker.url, { ...limits, upstream: path }, worker.data)
+      : startConnectionGuard({ ...limits, isSharedPeer, upstream: path });
   } catch (error) {
     await server.shutdown();
     await Deno.remove(dir, { recursive: true }).catch(() => {});
@@ -43,9 +61,9 @@ export async function serveGuarded(
   }
   return {
     addr: guard.addr,
-    guard,
+    stats: async () => await guard.stats(),
     async shutdown() {
-      guard.stopAccepting();
+      await guard.stopAccepting();
       await server.shutdown();
       await guard.close();
       await Deno.remove(dir, { recursive: true }).catch(() => {});

@@ -67,7 +67,9 @@ export async function startGuardWorker(
     waiting.clear();
     console.error(error.message);
   };
+  let ended = false;
   const call = <T>(command: Omit<Command, "id"> & Partial<Command>): Promise<T> => {
+    if (ended) return Promise.reject(new Error("The connection guard's worker has ended"));
     const id = next++;
     return new Promise<T>((resolve, reject) => {
       waiting.set(id, { resolve: resolve as (value: unknown) => void, reject });
@@ -87,7 +89,10 @@ export async function startGuardWorker(
     stats: () => call<GuardStats>({ type: "stats" }),
     stopAccepting: () => call<void>({ type: "stopAccepting" }),
     close(graceMs?: number) {
-      closed ??= call<void>({ type: "close", graceMs }).finally(() => worker.terminate());
+      closed ??= call<void>({ type: "close", graceMs }).finally(() => {
+        ended = true;
+        worker.terminate();
+      });
       return closed;
     },
   };
@@ -102,6 +107,7 @@ export function runGuardWorker(extend?: GuardExtension): void {
   };
   scope.onmessage = async (event) => {
     const command = event.data;
+
     try {
       let value: unknown;
       if (command.type === "start") {

@@ -59,14 +59,18 @@ export async function serveGuarded(
     await Deno.remove(dir, { recursive: true }).catch(() => {});
     throw error;
   }
+  let shutdown: Promise<void> | undefined;
   return {
     addr: guard.addr,
     stats: async () => await guard.stats(),
-    async shutdown() {
-      await guard.stopAccepting();
-      await server.shutdown();
-      await guard.close();
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    shutdown() {
+      shutdown ??= (async () => {
+        await guard.stopAccepting();
+        await server.shutdown();
+        await guard.close();
+        await Deno.remove(dir, { recursive: true }).catch(() => {});
+      })();
+      return shutdown;
     },
   };
 }

@@ -130,7 +130,7 @@ export function startConnectionGuard(options: ConnectionGuardOptions): Connectio
     try {
       await writeAll(conn, plainResponse(503, message, { "retry-after": String(RETRY_AFTER_S) }));
       if (linger) {
-        conn.closeWrite();
+        await conn.closeWrite();
         await drain(conn, LINGER_MS);
       }
     } catch {
@@ -406,12 +406,17 @@ class GuardedConnection {
       }
     }
     this.#clientDone = true;
-    if (this.#mode === Mode.Discard || this.#serverDone) {
+    if (this.#mode === Mode.WebSocket) {
+      // The server's WebSocket sees the end and closes.
+      await this.#upstream.closeWrite().catch(() => this.destroy());
+    } else if (this.#mode === Mode.Head && !this.#serverDone) {
+      // A client that half-closes after its requests still gets their responses (the
+      // server would drop a response still in the making on seeing the end).
+      await this.#whenDrained();
+      await this.#writes;
       this.destroy();
     } else {
-      // Pass the half-close on; the server answers what it has and closes.
-      await this.#writes;
-      this.#upstream.closeWrite();
+      this.destroy();
     }
   }
 
@@ -555,11 +560,7 @@ class GuardedConnection {
     this.#writes.then(() => {
       if (this.#destroyed) return;
       if (this.#clientDone) return this.destroy();
-      try {
-        this.#client.closeWrite();
-      } catch {
-        return this.destroy();
-      }
+      this.#client.closeWrite().catch(() => this.destroy());
       this.#idleDeadline = Date.now() + LINGER_MS;
     });
   }

@@ -82,6 +82,19 @@ Deno.test("requests pass through unchanged; the handler sees the TCP peer, never
   client.close();
 });
 
+Deno.test("a client that half-closes after its request still gets the response", async () => {
+  await using app = await start();
+  for (const path of ["/", "/slow"]) {
+    const client = await RawSocket.connect(app.port);
+    await client.write(`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    client.end();
+    assert.equal((await client.readResponse(5_000)).body, `hello 127.0.0.1 ${path}`);
+    await client.waitClosed();
+    client.close();
+  }
+  assert.equal((await app.server.stats()).open, 0);
+});
+
 Deno.test("a request head sent slowly gets 408 after the header timeout, and is closed", async () => {
   await using app = await start();
   const client = await RawSocket.connect(app.port);

@@ -105,6 +105,11 @@ export function runGuardWorker(extend?: GuardExtension): void {
     onmessage: (event: MessageEvent<Command>) => void;
     postMessage(reply: Reply): void;
   };
+  // A stray rejection must not end the worker: every connection of the server goes with it.
+  globalThis.addEventListener("unhandledrejection", (event) => {
+    event.preventDefault();
+    console.error("The connection guard ignored an error:", event.reason);
+  });
   scope.onmessage = async (event) => {
     const command = event.data;
 

@@ -105,12 +105,15 @@ function tooLarge(max: number): HeadResult {
   return refuse(431, `Request header fields too large: the limit is ${max} bytes`);
 }
 
-const decoder = new TextDecoder("latin1");
+/** `bytes[start, end)` as a string of Latin-1 characters (no op call: heads are short). */
+function latin1(bytes: Uint8Array, start: number, end: number): string {
+  return String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
+}
 
 function parseHead(bytes: Uint8Array, end: number, options: ReadHeadOptions): HeadResult {
   // The request line: method SP target SP version CRLF.
   const lineEnd = bytes.indexOf(LF, 0);
-  const requestLine = decoder.decode(bytes.subarray(0, lineEnd - 1));
+  const requestLine = latin1(bytes, 0, lineEnd - 1);
   const parts = requestLine.split(" ");
   if (parts.length !== 3 || !isToken(parts[0]) || !isTarget(parts[1])) {
     return refuse(400, `Bad request: malformed request line "${printable(requestLine)}"`);
@@ -136,7 +139,7 @@ function parseHead(bytes: Uint8Array, end: number, options: ReadHeadOptions): He
     }
     const colon = bytes.indexOf(COLON, start);
     if (colon < 0 || colon > stop) return refuse(400, "Bad request: header line without a colon");
-    const name = decoder.decode(bytes.subarray(start, colon)).toLowerCase();
+    const name = latin1(bytes, start, colon).toLowerCase();
     if (!isToken(name)) return refuse(400, `Bad request: invalid header name "${printable(name)}"`);
     for (let i = colon + 1; i < stop - 1; i++) {
       const b = bytes[i];
@@ -148,7 +151,7 @@ function parseHead(bytes: Uint8Array, end: number, options: ReadHeadOptions): He
       if (start > keepFrom) keep.push([keepFrom, start]);
       keepFrom = stop + 1;
     } else if (name === "content-length") {
-      const value = decoder.decode(bytes.subarray(colon + 1, stop - 1)).trim();
+      const value = latin1(bytes, colon + 1, stop - 1).trim();
       if (!/^\d{1,15}$/.test(value)) {
         return refuse(400, `Bad request: invalid Content-Length "${printable(value)}"`);
       }

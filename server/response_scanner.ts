@@ -63,13 +63,22 @@ export class ResponseScanner {
     while (i < length) {
       switch (this.#state) {
         case State.Head: {
+          const end = this.#head.length === 0 ? headEnd(chunk, i, length) : -1;
+          if (end > 0) {
+            // The whole head is in this chunk (the usual case): read it in one go.
+            const event = this.#onHead(latin1(chunk, i, end));
+            i = end;
+            if (event) return [event, i];
+            break;
+          }
           const head = this.#head;
           while (i < length) {
             const b = chunk[i++];
             head.push(b);
             const n = head.length;
             if (b === LF && n >= 4 && head[n - 2] === CR && head[n - 3] === LF) {
-              const event = this.#onHead();
+              this.#head = [];
+              const event = this.#onHead(String.fromCharCode(...head));
               if (event) return [event, i];
               break;
             }
@@ -129,9 +138,7 @@ export class ResponseScanner {
   }
 
   /** Decides the body's framing from the head just read; an event if there is no body. */
-  #onHead(): ResponseEvent | undefined {
-    const text = String.fromCharCode(...this.#head);
-    this.#head = [];
+  #onHead(text: string): ResponseEvent | undefined {
     const status = Number(text.slice(9, 12));
     if (!text.startsWith("HTTP/1.") || !Number.isInteger(status)) {
       throw new Error(`Cannot read the server's response: "${text.slice(0, 40)}"`);
@@ -159,6 +166,20 @@ export class ResponseScanner {
     this.#state = State.Head;
     return ["complete", i];
   }
+}
+
+/** The index after the first CRLFCRLF in `chunk[from, length)`, or -1. */
+function headEnd(chunk: Uint8Array, from: number, length: number): number {
+  for (let i = chunk.indexOf(LF, from); i >= 0 && i < length; i = chunk.indexOf(LF, i + 1)) {
+    if (i >= from + 3 && chunk[i - 1] === CR && chunk[i - 2] === LF && chunk[i - 3] === CR) {
+      return i + 1;
+    }
+  }
+  return -1;
+}
+
+function latin1(bytes: Uint8Array, start: number, end: number): string {
+  return String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
 }
 
 function hexDigit(b: number): number {

@@ -119,6 +119,11 @@ export class RawSocket {
     return bytes;
   }
 
+  /** Half-closes: sends FIN, keeps reading. */
+  end(): void {
+    this.#socket.end();
+  }
+
   close(): void {
     this.#socket.destroy();
   }

@@ -67,8 +67,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     middleware: [dashboardAuth({ token: config.dashboardToken })],
   });
   // Deno.serve cannot time out a slow head or cap connections and WebSocket frames: the
-  // guard in front of it does (server/conn_guard.ts).
-  // It runs in a worker, on the other core than the routes.
+  // guard in front of it does (server/conn_guard.ts), in a worker on the other core.
   const server = await serveGuarded({
     ...config.connections,
     port: config.port,

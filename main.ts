@@ -9,6 +9,8 @@ import { prepareAttached } from "./lib/attach.ts";
 import { connect } from "./lib/db.ts";
 import type { AppState } from "./lib/app_state.ts";
 import { createApp, type RouteInfo } from "./server/mod.ts";
+import { serveGuarded } from "./server/guarded_serve.ts";
+import type { GuardStats } from "./server/conn_guard.ts";
 import { onShutdown } from "./lib/shutdown.ts";
 import { createLiveHub } from "./lib/live_hub.ts";
 import { createDashboardAuth } from "./lib/auth.ts";
@@ -25,6 +27,8 @@ export interface WebServer {
   state: AppState;
   /** The route table: each route's pattern, file and the `_middleware` around it. */
   routes: RouteInfo[];
+  /** What the connection guard refused so far, and the connections open. */
+  connectionStats(): Promise<GuardStats>;
   /** Stops accepting, finishes in-flight requests, closes resources. */
   close(): Promise<void>;
 }
@@ -34,6 +38,11 @@ export interface WebServerOptions {
   config: Config;
   databaseUrl: string;
   kafkaBrokers: string[];
+  /**
+   * The server can no longer serve (its connection guard's worker died); `deno task web`
+   * exits so its supervisor starts it again. Default: logged only.
+   */
+  onFatal?: (error: Error) => void;
 }
 
 /** Starts the web server on `config.port` (0 picks a free port). */
@@ -58,6 +67,8 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     sql,
     topic: config.kafkaTopic,
     status: () => loadIngestStatus(sql, config.kafkaTopic),
+    maxSockets: config.connections.liveMaxSockets,
+    maxSocketsPerAddress: config.connections.liveMaxSocketsPerAddress,
   });
   await state.live.start();
   const app = await createApp({
@@ -65,10 +76,17 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     state,
     maxBodyBytes: config.maxBodyBytes,
   });
-  const server = Deno.serve({
+  // Deno.serve cannot time out a slow head or cap connections and WebSocket frames: the
+  // guard in front of it does (server/conn_guard.ts), in a worker on the other core.
+  const server = await serveGuarded({
+    ...config.connections,
     port: config.port,
     hostname: config.hostname,
-    onListen: () => {},
+    worker: {
+      url: new URL("./lib/guard_worker.ts", import.meta.url),
+      data: { trustProxy: config.trustProxy },
+    },
+    onWorkerFailure: options.onFatal,
   }, app.fetch);
   const port = server.addr.port;
   return {
@@ -76,6 +94,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     port,
     state,
     routes: app.routes,
+    connectionStats: () => server.stats(),
     async close() {
       // Open dashboard sockets would hold the shutdown; they reconnect and resync.
       await state.live?.stop();
@@ -88,7 +107,14 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
 async function main() {
   const config = loadConfig();
   const ready = await prepareAttached(config);
-  const web = await startWebServer({ config, ...ready });
+  const web = await startWebServer({
+    config,
+    ...ready,
+    onFatal(error) {
+      console.error(`Web server stopping: ${error.message}`);
+      Deno.exit(1);
+    },
+  });
   console.log(`Web server listening on ${web.url} (shop /, dashboard /dashboard)`);
   onShutdown(async () => {
     console.log("Web server stopping…");

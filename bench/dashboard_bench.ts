@@ -270,6 +270,8 @@ async function benchLatency() {
     KAFKA_BROKERS: BROKERS.join(","),
     KAFKA_TOPIC: topic,
     PORT: String(port),
+    // All the dashboards come from one address, past the default cap of 16 per address.
+    LIVE_MAX_SOCKETS_PER_ADDRESS: "64",
   };
   console.log(`\n## Click → screen: produced → kpi-orders changed`);
   console.log(

@@ -44,7 +44,58 @@ export interface Config {
    * an event time may be (the worker, the loader and replay reject later ones).
    */
   maxFutureMs: number;
+  /** Limits on connections, request heads and WebSockets (the README's "Security"). */
+  connections: ConnectionConfig;
 }
+
+/** Transport limits, each from its variable (defaults in {@linkcode CONNECTION_DEFAULTS}). */
+export interface ConnectionConfig {
+  /** `HTTP_MAX_CONNECTIONS`: open connections in all; more are refused with 503. */
+  maxConnections: number;
+  /** `HTTP_MAX_CONNECTIONS_PER_ADDRESS`: open connections from one TCP peer (trusted proxies exempt). */
+  maxConnectionsPerAddress: number;
+  /** `HTTP_HEADER_TIMEOUT_MS`: from a request head's first byte to its end; then 408. */
+  headerTimeoutMs: number;
+  /** `HTTP_IDLE_TIMEOUT_MS`: a connection waiting on the client (between requests, in a body, reading). */
+  idleTimeoutMs: number;
+  /** `HTTP_MAX_HEADER_BYTES`: largest request head; larger ones get 431. */
+  maxHeaderBytes: number;
+  /** `WS_MAX_MESSAGE_BYTES`: largest message a WebSocket client may send; larger ones close it with 1009. */
+  maxWebSocketMessageBytes: number;
+  /** `LIVE_MAX_SOCKETS`: open dashboard sockets in all; more are refused with 503. */
+  liveMaxSockets: number;
+  /** `LIVE_MAX_SOCKETS_PER_ADDRESS`: open dashboard sockets from one client address. */
+  liveMaxSocketsPerAddress: number;
+}
+
+/**
+ * The defaults: a browser opens at most 6 connections to a host and a dashboard one
+ * socket, so the per-address caps leave room for a shared address (an office behind
+ * NAT) while one client cannot take the server's; a browser's request head is 1-4 KB;
+ * the dashboard never reads what a socket sends (pongs and close frames fit in 4 KiB).
+ */
+export const CONNECTION_DEFAULTS: ConnectionConfig = {
+  maxConnections: 1024,
+  maxConnectionsPerAddress: 128,
+  headerTimeoutMs: 10_000,
+  idleTimeoutMs: 30_000,
+  maxHeaderBytes: 16 * 1024,
+  maxWebSocketMessageBytes: 4 * 1024,
+  liveMaxSockets: 512,
+  liveMaxSocketsPerAddress: 16,
+};
+
+/** The variable of each {@linkcode ConnectionConfig} field, with its allowed range. */
+const CONNECTION_VARIABLES: Record<keyof ConnectionConfig, [string, number, number]> = {
+  maxConnections: ["HTTP_MAX_CONNECTIONS", 1, 1_000_000],
+  maxConnectionsPerAddress: ["HTTP_MAX_CONNECTIONS_PER_ADDRESS", 1, 1_000_000],
+  headerTimeoutMs: ["HTTP_HEADER_TIMEOUT_MS", 10, 3_600_000],
+  idleTimeoutMs: ["HTTP_IDLE_TIMEOUT_MS", 10, 3_600_000],
+  maxHeaderBytes: ["HTTP_MAX_HEADER_BYTES", 1024, 1024 * 1024],
+  maxWebSocketMessageBytes: ["WS_MAX_MESSAGE_BYTES", 125, 64 * 1024 * 1024],
+  liveMaxSockets: ["LIVE_MAX_SOCKETS", 1, 1_000_000],
+  liveMaxSocketsPerAddress: ["LIVE_MAX_SOCKETS_PER_ADDRESS", 1, 1_000_000],
+};
 
 /** Thrown for an invalid environment variable; `variable` names it. */
 export class ConfigError extends Error {
@@ -103,6 +154,7 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
     },
     maxBodyBytes: parseMaxBodyBytes(pick("MAX_BODY_BYTES") ?? "16384"),
     maxFutureMs: parseMaxFuture(pick("ANALYTICS_MAX_FUTURE")),
+    connections: parseConnections(pick),
   };
 }
 
@@ -209,6 +261,21 @@ function parseMaxFuture(value: string | undefined): number {
     );
   }
   return ms;
+}
+
+function parseConnections(pick: (name: string) => string | undefined): ConnectionConfig {
+  const config = { ...CONNECTION_DEFAULTS };
+  for (const key of Object.keys(CONNECTION_VARIABLES) as (keyof ConnectionConfig)[]) {
+    const [variable, min, max] = CONNECTION_VARIABLES[key];
+    const value = pick(variable);
+    if (value === undefined) continue;
+    const number = Number(value);
+    if (!/^\d+$/.test(value) || number < min || number > max) {
+      throw new ConfigError(variable, `expected an integer from ${min} to ${max}, got "${value}"`);
+    }
+    config[key] = number;
+  }
+  return config;
 }
 
 function parseTimeZone(value: string): string {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ConfigError, loadConfig } from "./config.ts";
+import { ConfigError, CONNECTION_DEFAULTS, loadConfig } from "./config.ts";
 import { DEFAULT_ADDRESS_LIMITS, DEFAULT_VISITOR_LIMITS } from "./shop_limits.ts";
 
 Deno.test("config applies the documented defaults", () => {
@@ -14,6 +14,8 @@ Deno.test("config applies the documented defaults", () => {
   assert.deepEqual(config.trustProxy, []);
   assert.deepEqual(config.maxBodyBytes, 16384);
   assert.deepEqual(config.maxFutureMs, 86_400_000);
+  assert.deepEqual(config.connections, CONNECTION_DEFAULTS);
+  assert.equal(config.connections.headerTimeoutMs, 10_000);
 });
 
 Deno.test("config reads ANALYTICS_MAX_FUTURE as a duration in days, hours, minutes or seconds", () => {
@@ -25,6 +27,13 @@ Deno.test("config reads ANALYTICS_MAX_FUTURE as a duration in days, hours, minut
   assert.equal(ms("0m"), 0);
   assert.equal(ms(" 2 d "), 2 * 86_400_000);
   assert.equal(ms("3650d"), 3650 * 86_400_000);
+});
+
+Deno.test("config reads the connection limits", () => {
+  const config = loadConfig({ HTTP_HEADER_TIMEOUT_MS: "500", WS_MAX_MESSAGE_BYTES: "8192" });
+  assert.equal(config.connections.headerTimeoutMs, 500);
+  assert.equal(config.connections.maxWebSocketMessageBytes, 8192);
+  assert.equal(config.connections.maxConnections, CONNECTION_DEFAULTS.maxConnections);
 });
 
 Deno.test("config reads TRUST_PROXY as a list of addresses and ranges", () => {
@@ -50,6 +59,14 @@ for (
     ["TRUST_PROXY", "loopback, proxy.internal", "proxy.internal"],
     ["MAX_BODY_BYTES", "16k", 'got "16k"'],
     ["MAX_BODY_BYTES", "100", "from 1024 to 1048576"],
+    ["HTTP_MAX_CONNECTIONS", "0", 'from 1 to 1000000, got "0"'],
+    ["HTTP_MAX_CONNECTIONS_PER_ADDRESS", "many", 'got "many"'],
+    ["HTTP_HEADER_TIMEOUT_MS", "1.5", 'got "1.5"'],
+    ["HTTP_IDLE_TIMEOUT_MS", "-5", 'got "-5"'],
+    ["HTTP_MAX_HEADER_BYTES", "100", "from 1024 to"],
+    ["WS_MAX_MESSAGE_BYTES", "100000000", "to 67108864"],
+    ["LIVE_MAX_SOCKETS", "10abc", 'got "10abc"'],
+    ["LIVE_MAX_SOCKETS_PER_ADDRESS", "1e3", 'got "1e3"'],
   ]
 ) {
   Deno.test(`config rejects ${variable}=${value} naming the variable`, () => {

@@ -60,6 +60,10 @@ export interface LiveHubOptions {
   status?: () => Promise<{ lag: number | null; eventsPerSecond: number | null }>;
   /** Status interval in ms; default 2,000. */
   statusMs?: number;
+  /** Open sockets in all before new ones are refused; default 512 (`LIVE_MAX_SOCKETS`). */
+  maxSockets?: number;
+  /** Open sockets from one client address; default 16 (`LIVE_MAX_SOCKETS_PER_ADDRESS`). */
+  maxSocketsPerAddress?: number;
 }
 
 /** The hub of one web process. */
@@ -74,8 +78,13 @@ export interface LiveHub {
   start(): Promise<void>;
   /** Stops listening and closes every socket with 1012 (service restart). */
   stop(): Promise<void>;
-  /** Adds an upgraded socket; it is removed when it closes. */
-  attach(socket: WebSocket): void;
+  /**
+   * Why a new socket from `address` is refused (the caps are reached), or undefined:
+   * asked before upgrading, so the client gets a 503 with the reason.
+   */
+  refusal(address: string): string | undefined;
+  /** Adds an upgraded socket from `address`; it is removed when it closes. */
+  attach(socket: WebSocket, address?: string): void;
 }
 
 const TICKER_SIZE = 10;
@@ -87,8 +96,13 @@ const GATHER_MS = 10;
 export function createLiveHub(options: LiveHubOptions): LiveHub {
   const flushMs = options.flushMs ?? 500;
   const maxBuffered = options.maxBufferedBytes ?? 1 << 20;
+  const maxSockets = options.maxSockets ?? 512;
+  const maxPerAddress = options.maxSocketsPerAddress ?? 16;
   const instance = crypto.randomUUID().slice(0, 8);
   const sockets = new Set<WebSocket>();
+  /** Every attached socket (open or opening) by client address, for the caps. */
+  const attached = new Map<WebSocket, string>();
+  const perAddress = new Map<string, number>();
   const pending = new Map<string, DeltaTuple>();
   let pendingEvents: TickerEvent[] = [];
   let pendingAt = 0;
@@ -203,10 +217,30 @@ export function createLiveHub(options: LiveHubOptions): LiveHub {
         if (socket.readyState <= WebSocket.OPEN) socket.close(1012, "Server restarting");
       }
       sockets.clear();
+      attached.clear();
+      perAddress.clear();
       await unlisten?.().catch(() => {});
       unlisten = undefined;
     },
-    attach(socket: WebSocket) {
+    refusal(address: string) {
+      if (attached.size >= maxSockets) {
+        return `Service unavailable: ${maxSockets} live dashboards are open, the limit; retry later`;
+      }
+      if ((perAddress.get(address) ?? 0) >= maxPerAddress) {
+        return `Service unavailable: ${maxPerAddress} live dashboards are open from "${address}", the limit; close one or retry later`;
+      }
+      return undefined;
+    },
+    attach(socket: WebSocket, address = "unknown") {
+      attached.set(socket, address);
+      perAddress.set(address, (perAddress.get(address) ?? 0) + 1);
+      const detach = () => {
+        sockets.delete(socket);
+        if (!attached.delete(socket)) return;
+        const left = (perAddress.get(address) ?? 1) - 1;
+        if (left > 0) perAddress.set(address, left);
+        else perAddress.delete(address);
+      };
       const hello = () => {
         if (stopped) {
           // Upgraded on a kept-alive connection while the server shuts down.
@@ -218,8 +252,8 @@ export function createLiveHub(options: LiveHubOptions): LiveHub {
       };
       if (socket.readyState === WebSocket.OPEN) hello();
       else socket.addEventListener("open", hello, { once: true });
-      socket.addEventListener("close", () => sockets.delete(socket), { once: true });
-      socket.addEventListener("error", () => sockets.delete(socket), { once: true });
+      socket.addEventListener("close", detach, { once: true });
+      socket.addEventListener("error", detach, { once: true });
     },
   };
 }

@@ -13,6 +13,7 @@ import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { type ComponentType, h } from "preact";
 import { HttpError } from "./http_error.ts";
+import { requestUrl } from "./request_url.ts";
 import { bundleIslands, type IslandBundle, loadIslands } from "./islands.ts";
 import { renderDocument } from "./render.ts";
 import { isMiddlewareFile, middlewareFor, routePattern, sortRoutes } from "./route_pattern.ts";
@@ -150,7 +151,7 @@ export async function createApp<State>(options: AppOptions<State>): Promise<App>
   };
 
   const renderError = (c: Context, status: number, message: string) => {
-    const url = new URL(c.req.url);
+    const url = requestUrl(c.req.raw);
     if (status === 404 && notFoundPage) return html(h(notFoundPage, { url }), c, url, { status });
     if (status >= 500 && errorPage) {
       return html(h(errorPage, { url, status, message }), c, url, { status });
@@ -203,7 +204,7 @@ export async function createApp<State>(options: AppOptions<State>): Promise<App>
     if (handlers.GET && !handlers.HEAD) handlers.HEAD = handlers.GET;
     const allowed = Object.keys(handlers).join(", ");
     hono.all(route.pattern, async function dispatchRoute(c: Context) {
-      const url = new URL(c.req.url);
+      const url = requestUrl(c.req.raw);
       const params = c.req.param() as Record<string, string>;
       const info = (c.env as { info?: Deno.ServeHandlerInfo } | undefined)?.info;
       const remote = info?.remoteAddr as Deno.NetAddr | undefined;

@@ -18,7 +18,7 @@ export type Method = typeof METHODS[number];
 export interface RouteContext<State = unknown> {
   /** The incoming request. */
   req: Request;
-  /** Its URL, parsed. */
+  /** Its URL as the client sent it (`http:`/`https:`; prefer it to `req.url`, which is `http+unix:` behind the connection guard). */
   url: URL;
   /** Values of the route's `[param]` segments, decoded. */
   params: Record<string, string>;

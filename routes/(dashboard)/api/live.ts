@@ -1,4 +1,5 @@
 import type { AppState } from "../../../lib/app_state.ts";
+import { clientOf } from "../../../lib/client_address.ts";
 import { HttpError } from "../../../server/mod.ts";
 import type { Handlers } from "../../../server/mod.ts";
 
@@ -6,9 +7,12 @@ import type { Handlers } from "../../../server/mod.ts";
  * `GET /api/live`: the WebSocket that pushes live deltas to open dashboards. Upgrades
  * whose `Origin` is another site are refused (a page elsewhere cannot ride the
  * visitor's session cookie); clients without `Origin` (not browsers) need the token.
+ * Past the hub's caps (`LIVE_MAX_SOCKETS`, `LIVE_MAX_SOCKETS_PER_ADDRESS`) an upgrade is
+ * refused with 503, `Retry-After` and the reason.
  */
 export const handler: Handlers<AppState> = {
-  GET({ req, url, state }) {
+  GET(ctx) {
+    const { req, url, state } = ctx;
     if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
       throw new HttpError(426, "Upgrade required: /api/live is a WebSocket");
     }
@@ -19,8 +23,16 @@ export const handler: Handlers<AppState> = {
       });
     }
     if (!state.live) throw new HttpError(503, "Live updates are not running");
+    const address = clientOf(ctx, state.trust).address;
+    const refusal = state.live.refusal(address);
+    if (refusal) {
+      return new Response(refusal, {
+        status: 503,
+        headers: { "retry-after": "30", "content-type": "text/plain; charset=utf-8" },
+      });
+    }
     const { socket, response } = Deno.upgradeWebSocket(req);
-    state.live.attach(socket);
+    state.live.attach(socket, address);
     return response;
   },
 };

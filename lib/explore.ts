@@ -1,7 +1,10 @@
 /**
  * The dashboard's explore panel: what `deno task stats` shows (`computeStats` in
- * lib/stats.ts), for the dashboard's range of days. Top users and pages scan `events`,
- * so results are shared by concurrent requests and cached briefly per range.
+ * lib/stats.ts), for the dashboard's range of days. Top users and pages scan `events`
+ * (seconds on millions of rows), so results are shared by concurrent requests and
+ * cached briefly per range, and a web process runs at most {@linkcode EXPLORE_SCANS}
+ * computations at once: a request for another range meanwhile is refused with
+ * {@linkcode ExploreBusyError} (a 503) instead of queueing more scans behind the shop.
  *
  * @module
  */
@@ -12,6 +15,16 @@ import type { DayRange } from "./summary.ts";
 /** The explore panel's numbers: `deno task stats --json` for the range. */
 export type ExploreStats = Stats;
 
+/**
+ * Computations one web process runs at once. One scan keeps Postgres busy on about a
+ * core (plus its parallel workers) on the 2-core machine the shop shares with it.
+ */
+export const EXPLORE_SCANS = 1;
+/** How long a result is served again, per range. */
+export const EXPLORE_CACHE_MS = 30_000;
+/** What a refused client is told to wait (`Retry-After`, seconds). */
+export const EXPLORE_RETRY_S = 5;
+
 /** Options for {@linkcode loadExploreCached}. */
 export interface ExploreOptions {
   timeZone: string;
@@ -19,27 +32,68 @@ export interface ExploreOptions {
   top?: number;
 }
 
-const CACHE_MS = 30_000;
-const cache = new Map<string, { at: number; value: Promise<ExploreStats> }>();
+/** Thrown when {@linkcode EXPLORE_SCANS} computations already run; the message says which. */
+export class ExploreBusyError extends Error {
+  /** Seconds to wait before asking again. */
+  readonly retryAfter: number;
+  constructor(message: string, retryAfter: number) {
+    super(message);
+    this.name = "ExploreBusyError";
+    this.retryAfter = retryAfter;
+  }
+}
 
-/** `computeStats` for `range`, shared by concurrent callers and cached for 30 s. */
+interface Entry {
+  /** When it was computed (ms), undefined while it runs. */
+  at?: number;
+  range: DayRange;
+  value: Promise<ExploreStats>;
+}
+
+/** Per connection pool (a process has one), so databases never share results or slots. */
+const explorers = new WeakMap<Queryable, Map<string, Entry>>();
+
+/**
+ * `computeStats` for `range`: shared by concurrent callers and cached for
+ * {@linkcode EXPLORE_CACHE_MS}; throws {@linkcode ExploreBusyError} when it would start
+ * more than {@linkcode EXPLORE_SCANS} at once.
+ */
 export function loadExploreCached(
   sql: Queryable,
   range: DayRange,
   options: ExploreOptions,
 ): Promise<ExploreStats> {
+  let entries = explorers.get(sql);
+  if (!entries) explorers.set(sql, entries = new Map());
   const now = Date.now();
-  for (const [key, entry] of cache) if (now - entry.at >= CACHE_MS) cache.delete(key);
+  for (const [key, entry] of entries) {
+    if (entry.at !== undefined && now - entry.at >= EXPLORE_CACHE_MS) entries.delete(key);
+  }
   const key = `${range.from}|${range.to}|${options.timeZone}|${options.top ?? 5}`;
-  const hit = cache.get(key);
+  const hit = entries.get(key);
   if (hit) return hit.value;
-  const value = computeStats(sql, {
-    from: range.from,
-    to: range.to,
-    timeZone: options.timeZone,
-    top: options.top,
-  });
-  cache.set(key, { at: now, value });
-  value.catch(() => cache.delete(key));
-  return value;
+  const running = [...entries.values()].filter((entry) => entry.at === undefined);
+  if (running.length >= EXPLORE_SCANS) {
+    const days = running.map((entry) => `${entry.range.from} to ${entry.range.to}`).join(", ");
+    throw new ExploreBusyError(
+      `Cannot explore ${range.from} to ${range.to} now: the server already scans ${days} ` +
+        `(at most ${EXPLORE_SCANS} at once); try again in ${EXPLORE_RETRY_S} s`,
+      EXPLORE_RETRY_S,
+    );
+  }
+  const entry: Entry = {
+    range,
+    value: computeStats(sql, {
+      from: range.from,
+      to: range.to,
+      timeZone: options.timeZone,
+      top: options.top,
+    }),
+  };
+  entries.set(key, entry);
+  entry.value.then(
+    () => entry.at = Date.now(),
+    () => entries.delete(key),
+  );
+  return entry.value;
 }

@@ -8,7 +8,7 @@ import ExplorePanel from "../../islands/explore_panel.tsx";
 /** `GET /dashboard?range=&from=&to=&product=&site_version=`: the live dashboard. */
 export const handler: Handlers<AppState> = {
   async GET({ url, state }) {
-    const summary = await readSummary(state, url.searchParams);
+    const summary = await readSummary(state, url);
     return { data: summary, headers: { "cache-control": "no-store" } };
   },
 };

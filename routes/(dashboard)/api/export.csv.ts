@@ -5,7 +5,7 @@ import type { Handlers } from "../../../server/mod.ts";
 /** `GET /api/export.csv?…`: the selected range's counts per bucket and key, as CSV. */
 export const handler: Handlers<AppState> = {
   async GET({ url, state }) {
-    const { csv, filename } = await readExport(state, url.searchParams);
+    const { csv, filename } = await readExport(state, url);
     return new Response(csv, {
       headers: {
         "content-type": "text/csv; charset=utf-8",

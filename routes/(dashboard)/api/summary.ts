@@ -5,7 +5,7 @@ import type { Handlers } from "../../../server/mod.ts";
 /** `GET /api/summary?range=&from=&to=&product=&site_version=`: the dashboard's numbers. */
 export const handler: Handlers<AppState> = {
   async GET({ url, state }) {
-    const summary = await readSummary(state, url.searchParams);
+    const summary = await readSummary(state, url);
     return Response.json(summary, { headers: { "cache-control": "no-store" } });
   },
 };

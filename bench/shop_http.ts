@@ -23,18 +23,22 @@ import { startWebServer } from "../main.ts";
 import { createTestDatabase, createTestTopic } from "../tests/support/services.ts";
 
 const TARGET_RPS = 2000;
-const TARGET_P99_MS = 50;
+/** The shop's latency target: p99 under 50 ms. */
+export const TARGET_P99_MS = 50;
 
-interface WrkResult {
+/** What one wrk run measured (`output` is wrk's own text, Lua `done` lines included). */
+export interface WrkResult {
   rps: number;
   p99Ms: number;
   requests: number;
   errors: number;
+  output: string;
 }
 
 // Each wrk thread takes every n-th line of the request file, so no two requests share
 // a visitor and impression.
-const LUA = `
+/** wrk script replaying `path<TAB>cookie` lines (args: the file, the thread count). */
+export const CLICK_LUA = `
 local threads = 0
 function setup(thread)
   thread:set("tid", threads)
@@ -69,10 +73,15 @@ function parseWrk(text: string): WrkResult {
   const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(text)?.[1] ?? 0);
   const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text);
   const errors = non2xx + (socket ? socket.slice(1).map(Number).reduce((a, b) => a + b) : 0);
-  return { rps, p99Ms: Number(p99[1]) * unit, requests, errors };
+  return { rps, p99Ms: Number(p99[1]) * unit, requests, errors, output: text };
 }
 
-async function wrk(url: string, args: string[], scriptArgs: string[] = []): Promise<WrkResult> {
+/** Runs wrk with `--latency` and reads its requests/s, p99 and errors. */
+export async function wrk(
+  url: string,
+  args: string[],
+  scriptArgs: string[] = [],
+): Promise<WrkResult> {
   const output = await new Deno.Command("wrk", {
     args: [...args, "--latency", url, ...(scriptArgs.length ? ["--", ...scriptArgs] : [])],
     stdout: "piped",
@@ -84,15 +93,50 @@ async function wrk(url: string, args: string[], scriptArgs: string[] = []): Prom
 }
 
 /** The 1-minute load average, to show how busy the shared machine was. */
-async function loadAverage(): Promise<string> {
+export async function loadAverage(): Promise<string> {
   return (await Deno.readTextFile("/proc/loadavg").catch(() => "?")).split(" ")[0];
 }
 
-const median = (values: number[]) => {
+/** The median of `values`. */
+export const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
+
+/** Fails with the install command when Debian's `wrk` is missing. */
+export async function requireWrk(): Promise<void> {
+  const hasWrk = await new Deno.Command("wrk", {
+    args: ["--version"],
+    stdout: "null",
+    stderr: "null",
+  })
+    .output().then(() => true, () => false);
+  if (!hasWrk) {
+    throw new Error(
+      "Cannot run the benchmark: wrk is missing; install it with `apt-get install wrk`",
+    );
+  }
+}
+
+/**
+ * Writes `count` lines of `path<TAB>cookie` for {@linkcode CLICK_LUA}: each a fresh
+ * visitor clicking a fresh impression (2 events each).
+ */
+export async function writeClickList(
+  secret: Uint8Array,
+  file: string,
+  count: number,
+): Promise<void> {
+  const lines: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const userId = newId();
+    const product = PRODUCTS[i % PRODUCTS.length];
+    const impression = issueImpression(secret, { product, userId });
+    lines.push(`/product/${product}?i=${impression}\tuser_id=${userId}`);
+  }
+  await Deno.writeTextFile(file, lines.join("\n") + "\n");
+}
 
 async function main() {
   const { values } = parseArgs({
@@ -106,17 +150,7 @@ async function main() {
   const duration = Number(values.duration);
   const runs = Number(values.runs);
   const connectionCounts = values.connections.split(",").map(Number);
-  const hasWrk = await new Deno.Command("wrk", {
-    args: ["--version"],
-    stdout: "null",
-    stderr: "null",
-  })
-    .output().then(() => true, () => false);
-  if (!hasWrk) {
-    throw new Error(
-      "Cannot run the benchmark: wrk is missing; install it with `apt-get install wrk`",
-    );
-  }
+  await requireWrk();
 
   await using db = await createTestDatabase("bench_shop");
   await using topic = await createTestTopic("bench_shop");
@@ -127,7 +161,7 @@ async function main() {
   });
   const luaFile = await Deno.makeTempFile({ suffix: ".lua" });
   const listFile = await Deno.makeTempFile({ suffix: ".tsv" });
-  await Deno.writeTextFile(luaFile, LUA);
+  await Deno.writeTextFile(luaFile, CLICK_LUA);
   const threads = 2;
   let connections = connectionCounts[0];
   const common = () => ["-t", String(threads), "-c", String(connections), "-d", `${duration}s`];
@@ -146,14 +180,7 @@ async function main() {
         name: "product page, fresh click each (2 events)",
         run: async () => {
           // Enough distinct visitors for the run at up to 10,000 requests/s.
-          const lines: string[] = [];
-          for (let i = 0; i < duration * 10_000; i++) {
-            const userId = newId();
-            const product = PRODUCTS[i % PRODUCTS.length];
-            const impression = issueImpression(web.state.shop.secret, { product, userId });
-            lines.push(`/product/${product}?i=${impression}\tuser_id=${userId}`);
-          }
-          await Deno.writeTextFile(listFile, lines.join("\n") + "\n");
+          await writeClickList(web.state.shop.secret, listFile, duration * 10_000);
           return wrk(web.url, [...common(), "-s", luaFile], [listFile, String(threads)]);
         },
       },

@@ -6,7 +6,7 @@
  * @module
  */
 import type { AppState } from "./app_state.ts";
-import { loadExportRows, loadSummary } from "./queries.ts";
+import { loadExportCsv, loadSummary } from "./queries.ts";
 import { StatsOptionError } from "./stats.ts";
 import { BadQueryError, parseSummarySearch, type Summary, type SummaryQuery } from "./summary.ts";
 import { HttpError } from "../server/http_error.ts";
@@ -43,25 +43,14 @@ export async function readSummary(state: AppState, url: URL): Promise<Summary> {
   );
 }
 
-/** The CSV columns of the export. */
-export const EXPORT_COLUMNS = ["period", "product", "site_version", "title", "events"] as const;
-
 /** The export for the URL's query: CSV text and a descriptive file name. */
 export async function readExport(
   state: AppState,
   url: URL,
 ): Promise<{ csv: string; filename: string }> {
   const query = await readQuery(url);
-  const { range, granularity, rows } = await asBadRequest(() =>
-    loadExportRows(state.sql, query, { timeZone: state.config.analyticsTz })
+  const { range, granularity, csv } = await asBadRequest(() =>
+    loadExportCsv(state.sql, query, { timeZone: state.config.analyticsTz })
   );
-  // Every value is an ISO time, an enum name or an integer: nothing needs quoting.
-  const lines = [EXPORT_COLUMNS.join(",")];
-  for (const row of rows) {
-    lines.push(`${row.period},${row.product},${row.site_version},${row.title},${row.events}`);
-  }
-  return {
-    csv: lines.join("\r\n") + "\r\n",
-    filename: `ad-funnel_${range.from}_${range.to}_${granularity}.csv`,
-  };
+  return { csv, filename: `ad-funnel_${range.from}_${range.to}_${granularity}.csv` };
 }

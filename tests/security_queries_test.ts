@@ -137,6 +137,9 @@ Deno.test({
       `${dash.web.url}/api/summary?${Array(19).fill("product=clothes").join("&")}&range=7d`,
     );
     assert.deepEqual(summary.query.products, ["clothes"]);
+    // An empty export is the header alone.
+    const empty = await fetch(`${dash.web.url}/api/export.csv?range=yesterday`);
+    assert.equal(await empty.text(), "period,product,site_version,title,events\r\n");
   },
 });
 

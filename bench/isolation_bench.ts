@@ -1,6 +1,7 @@
 /**
  * `deno task bench:isolation [--database-url URL] [--rows 1000000] [--duration 10]
- * [--connections 10] [--loaders 4]`: whether heavy dashboard queries starve the shop.
+ * [--connections 10] [--loaders 4] [--loads summaries,exports,explores]`: whether heavy
+ * dashboard queries starve the shop.
  * One web server (in this process: the one JavaScript thread the shop and dashboard
  * share) on a database holding a realistic amount of data; wrk (Debian's `wrk`) measures
  * the shop's p99 for `GET /` and for the product page with a fresh ad click (2 events),
@@ -77,6 +78,7 @@ end
 `;
 
 interface Loader {
+  kind: "summaries" | "exports" | "explores";
   name: string;
   paths: string[];
 }
@@ -130,8 +132,10 @@ async function ensureData(databaseUrl: string, rows: number, topic: string): Pro
       const env = { DATABASE_URL: databaseUrl, KAFKA_TOPIC: topic };
       await run(["task", "gen", "--rows", String(rows), "--out", file], env);
       await run(["task", "load", file], env);
-      // What autovacuum would do later: until then the BRIN index on event_time has
-      // unsummarized ranges, and the ticker's and "data as of" lookups read the table.
+      // The steady state a running worker keeps: rollup rows folded (the loader appends
+      // a row per key and batch), and what autovacuum does later (until then the BRIN
+      // index on event_time has unsummarized ranges and the ticker reads the table).
+      await run(["task", "merge"], env);
       await sql`vacuum analyze`;
     } finally {
       await Deno.remove(file).catch(() => {});
@@ -151,6 +155,7 @@ async function main() {
       duration: { type: "string", default: "10" },
       connections: { type: "string", default: "10" },
       loaders: { type: "string", default: "4" },
+      loads: { type: "string", default: "summaries,exports,explores" },
     },
   });
   const duration = Number(values.duration);
@@ -210,11 +215,17 @@ async function main() {
     const luaClicks = await tempFile(".lua");
     await Deno.writeTextFile(luaClicks, CLICK_LUA);
     const clickList = await tempFile(".tsv");
-    const loaderSets: (Loader | null)[] = [
+    const kinds = values.loads.split(",");
+    const loaderSets = ([
       null,
-      { name: `${loaders} widest summaries`, paths: [`/api/summary?${widest}`] },
-      { name: `${loaders} widest CSV exports`, paths: [`/api/export.csv?${widest}`] },
+      { kind: "summaries", name: `${loaders} widest summaries`, paths: [`/api/summary?${widest}`] },
       {
+        kind: "exports",
+        name: `${loaders} widest CSV exports`,
+        paths: [`/api/export.csv?${widest}`],
+      },
+      {
+        kind: "explores",
         name: `${loaders} wide explores`,
         // Distinct keys: the explore cache is per range, so each shifts `from` by a day.
         paths: Array.from(
@@ -222,7 +233,7 @@ async function main() {
           (_, k) => `/api/explore?from=${addDays(exploreFrom, k)}&to=${exploreTo}`,
         ),
       },
-    ];
+    ] as (Loader | null)[]).filter((loader) => loader === null || kinds.includes(loader.kind));
     const shopArgs = [
       "-t",
       "2",

@@ -4,11 +4,12 @@
  * (seconds on millions of rows), so results are shared by concurrent requests and
  * cached briefly per range, and a web process runs at most {@linkcode EXPLORE_SCANS}
  * computations at once: a request for another range meanwhile is refused with
- * {@linkcode ExploreBusyError} (a 503) instead of queueing more scans behind the shop.
+ * `BusyError` (a 503) instead of queueing more scans behind the shop.
  *
  * @module
  */
 import type { Queryable, Sql } from "./db.ts";
+import { BusyError } from "./dashboard_gate.ts";
 import { computeStats, type Stats } from "./stats.ts";
 import type { DayRange } from "./summary.ts";
 
@@ -30,17 +31,6 @@ export interface ExploreOptions {
   timeZone: string;
   /** Rows in each top list; default 5. */
   top?: number;
-}
-
-/** Thrown when {@linkcode EXPLORE_SCANS} computations already run; the message says which. */
-export class ExploreBusyError extends Error {
-  /** Seconds to wait before asking again. */
-  readonly retryAfter: number;
-  constructor(message: string, retryAfter: number) {
-    super(message);
-    this.name = "ExploreBusyError";
-    this.retryAfter = retryAfter;
-  }
 }
 
 interface Entry {
@@ -73,7 +63,7 @@ function scan(sql: Sql, range: DayRange, options: ExploreOptions): Promise<Explo
 
 /**
  * `computeStats` for `range`: shared by concurrent callers and cached for
- * {@linkcode EXPLORE_CACHE_MS}; throws {@linkcode ExploreBusyError} when it would start
+ * {@linkcode EXPLORE_CACHE_MS}; throws {@linkcode BusyError} when it would start
  * more than {@linkcode EXPLORE_SCANS} at once.
  */
 export function loadExploreCached(
@@ -93,7 +83,7 @@ export function loadExploreCached(
   const running = [...entries.values()].filter((entry) => entry.at === undefined);
   if (running.length >= EXPLORE_SCANS) {
     const days = running.map((entry) => `${entry.range.from} to ${entry.range.to}`).join(", ");
-    throw new ExploreBusyError(
+    throw new BusyError(
       `Cannot explore ${range.from} to ${range.to} now: the server already scans ${days} ` +
         `(at most ${EXPLORE_SCANS} at once); try again in ${EXPLORE_RETRY_S} s`,
       EXPLORE_RETRY_S,

@@ -349,24 +349,21 @@ export interface IngestStatus {
  * nulls when the worker's bookkeeping tables are absent or empty.
  */
 export async function loadIngestStatus(sql: Queryable, topic: string): Promise<IngestStatus> {
-  try {
-    const [row] = await sql`
-      select
-        (select sum(greatest(high_watermark - next_offset, 0))::int8 from ingest_offsets
-          where topic = ${topic} and high_watermark is not null) as lag,
-        (select sum(events_per_second)::float8 from ingest_workers
-          where topic = ${topic} and stopped_at is null
-            and heartbeat_at > now() - interval '10 seconds') as rate`;
-    return {
-      lag: (row?.lag as number | null) ?? null,
-      eventsPerSecond: (row?.rate as number | null) ?? null,
-    };
-  } catch (error) {
-    // 42P01 undefined_table, 42703 undefined_column: the worker's migration is not applied.
-    const code = (error as { code?: string }).code;
-    if (code === "42P01" || code === "42703") return { lag: null, eventsPerSecond: null };
-    throw error;
-  }
+  // Asked first rather than caught: in a transaction (a dashboard read) a failed query
+  // would abort the queries after it. Migration 003 adds the table and the column.
+  const [found] = await sql`select to_regclass('ingest_workers') is not null as ready`;
+  if (!found?.ready) return { lag: null, eventsPerSecond: null };
+  const [row] = await sql`
+    select
+      (select sum(greatest(high_watermark - next_offset, 0))::int8 from ingest_offsets
+        where topic = ${topic} and high_watermark is not null) as lag,
+      (select sum(events_per_second)::float8 from ingest_workers
+        where topic = ${topic} and stopped_at is null
+          and heartbeat_at > now() - interval '10 seconds') as rate`;
+  return {
+    lag: (row?.lag as number | null) ?? null,
+    eventsPerSecond: (row?.rate as number | null) ?? null,
+  };
 }
 
 /** The CSV columns of the export. */

@@ -3,8 +3,11 @@
 // names the bounds, on every dashboard route; hostile query strings are 400s before they
 // are parsed; the widest allowed range answers with at most 2,000 points (weeks or months
 // from local midnight) and the same totals as the daily rollup; explore scans of
-// different ranges run one at a time per process, the others get 503 with the reason.
+// different ranges run one at a time per process, the others get 503 with the reason;
+// summary and export reads run two at a time, each on one backend, and past 100 waiting
+// they get 503 too, while the shop answers.
 import assert from "node:assert/strict";
+import { DASHBOARD_READS, DASHBOARD_WAITING } from "../lib/dashboard_gate.ts";
 import { PRODUCTS, TITLES } from "../lib/event.ts";
 import {
   addDays,
@@ -271,11 +274,13 @@ Deno.test({
     await holder`lock table events in access exclusive mode`;
     const first = fetch(`${base}/api/explore?range=30d`);
     const shared = fetch(`${base}/api/explore?range=30d`);
-    // Wait until the first one is blocked on the lock.
+    // Wait until the first one is blocked on the lock (the web server's backends only:
+    // autovacuum may wait on it too).
     for (let i = 0; i < 100; i++) {
       const [{ waiting }] = await dash.db.sql`
         select count(*)::int as waiting from pg_stat_activity
-        where datname = current_database() and wait_event_type = 'Lock'`;
+        where datname = current_database() and wait_event_type = 'Lock'
+          and application_name = 'ecommerce-web'`;
       if (waiting > 0) break;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -313,3 +318,59 @@ async function countOutside(sql: Parameters<typeof countEvents>[0], from: string
     select count(*)::int as n from events where event_time < ${from}::date::timestamptz`;
   return n as number;
 }
+
+Deno.test({
+  name:
+    "dashboard reads run two at a time per process, each on one backend; past 100 waiting they get 503 with the reason",
+  ...sanitize,
+  async fn() {
+    const { kafkaBrokers } = await testServices();
+    await using dash = await startTestDashboard(kafkaBrokers);
+    await seed(dash.db.sql, spreadEvents(300, Date.now(), 10 * 86_400_000));
+    const base = dash.web.url;
+    // Hold every read: a transaction locks the daily rollup each one starts with.
+    const holder = await dash.db.sql.reserve();
+    await holder`begin`;
+    await holder`lock table rollup_daily in access exclusive mode`;
+    const paths = ["/api/summary?range=7d", "/api/export.csv?range=30d", "/dashboard?range=all"];
+    const held = Array.from(
+      { length: DASHBOARD_READS + DASHBOARD_WAITING },
+      (_, i) => fetch(`${base}${paths[i % paths.length]}`),
+    );
+    const waitingBackends = async () => {
+      const [{ n }] = await dash.db.sql`
+        select count(*)::int as n from pg_stat_activity
+        where datname = current_database() and wait_event_type = 'Lock'
+          and application_name = 'ecommerce-web'`;
+      return n as number;
+    };
+    for (let i = 0; i < 200 && await waitingBackends() < DASHBOARD_READS; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    // The reads in the queue are not holding connections: only the running ones wait.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(await waitingBackends(), DASHBOARD_READS);
+    for (const path of paths) {
+      const refused = await fetch(`${base}${path}`);
+      assert.equal(refused.status, 503, path);
+      assert.equal(refused.headers.get("retry-after"), "1");
+      assert.equal(
+        await refused.text(),
+        `Cannot answer now: ${DASHBOARD_WAITING} dashboard reads already wait for the ` +
+          `${DASHBOARD_READS} this server runs at once; try again in 1 s`,
+      );
+    }
+    // The shop is not held behind them: its page answers, its pool has connections.
+    const shop = await fetch(`${base}/`);
+    assert.equal(shop.status, 200);
+    await shop.body?.cancel();
+    const [{ one }] = await dash.web.state.sql`select 1 as one`;
+    assert.equal(one, 1);
+    await holder`rollback`;
+    holder.release();
+    for (const response of await Promise.all(held)) {
+      assert.equal(response.status, 200);
+      await response.body?.cancel();
+    }
+  },
+});

@@ -1,6 +1,6 @@
 import type { AppState } from "../../../lib/app_state.ts";
-import { asBadRequest, readQuery } from "../../../lib/dashboard_request.ts";
-import { ExploreBusyError, loadExploreCached } from "../../../lib/explore.ts";
+import { asBadRequest, orBusy, readQuery } from "../../../lib/dashboard_request.ts";
+import { loadExploreCached } from "../../../lib/explore.ts";
 import { resolveQueryDays } from "../../../lib/queries.ts";
 import type { Handlers } from "../../../server/mod.ts";
 
@@ -10,23 +10,13 @@ import type { Handlers } from "../../../server/mod.ts";
  * process already scans another range.
  */
 export const handler: Handlers<AppState> = {
-  async GET({ url, state }) {
-    const query = await readQuery(url);
-    const timeZone = state.config.analyticsTz;
-    const { range } = await asBadRequest(() => resolveQueryDays(state.sql, query, { timeZone }));
-    try {
+  GET({ url, state }) {
+    return orBusy(async () => {
+      const query = await readQuery(url);
+      const timeZone = state.config.analyticsTz;
+      const { range } = await asBadRequest(() => resolveQueryDays(state.sql, query, { timeZone }));
       const stats = await loadExploreCached(state.sql, range, { timeZone });
       return Response.json(stats, { headers: { "cache-control": "no-store" } });
-    } catch (error) {
-      if (!(error instanceof ExploreBusyError)) throw error;
-      return new Response(error.message, {
-        status: 503,
-        headers: {
-          "content-type": "text/plain; charset=utf-8",
-          "retry-after": String(error.retryAfter),
-          "cache-control": "no-store",
-        },
-      });
-    }
+    });
   },
 };

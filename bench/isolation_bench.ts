@@ -1,7 +1,7 @@
 /**
  * `deno task bench:isolation [--database-url URL] [--rows 1000000] [--duration 10]
- * [--connections 10] [--loaders 4] [--loads summaries,exports,explores]`: whether heavy
- * dashboard queries starve the shop.
+ * [--connections 10] [--loaders 4] [--loads summaries,exports,explores] [--runs 3]`:
+ * whether heavy dashboard queries starve the shop.
  * One web server (in this process: the one JavaScript thread the shop and dashboard
  * share) on a database holding a realistic amount of data; wrk (Debian's `wrk`) measures
  * the shop's p99 for `GET /` and for the product page with a fresh ad click (2 events),
@@ -11,8 +11,9 @@
  * - the widest CSV export, the same way;
  * - explores of wide ranges, each a different one (a cached or shared range would not
  *   scan), a client told 503 waiting its `Retry-After` as told.
- * Prints, per shop page and load, requests/s and p99, the ratio to the page alone and to
- * the 50 ms target, and what the loaders got (statuses, p50/p99), with the load average.
+ * Prints, per shop page and load, the median over `--runs` rounds (every pair once per
+ * round) of requests/s and p99, each round's p99, the ratio to the page alone and to the
+ * 50 ms target, and what the loaders got (statuses, p50/p99), with the load average.
  * The database (default `bench_isolation` on the local server) is filled once with
  * `deno task gen --rows` and `deno task load` when it holds no events.
  *
@@ -27,6 +28,7 @@ import { createTestTopic, testServices } from "../tests/support/services.ts";
 import {
   CLICK_LUA,
   loadAverage,
+  median,
   requireWrk,
   TARGET_P99_MS,
   writeClickList,
@@ -156,11 +158,13 @@ async function main() {
       connections: { type: "string", default: "10" },
       loaders: { type: "string", default: "4" },
       loads: { type: "string", default: "summaries,exports,explores" },
+      runs: { type: "string", default: "3" },
     },
   });
   const duration = Number(values.duration);
   const connections = Number(values.connections);
   const loaders = Number(values.loaders);
+  const runs = Number(values.runs);
   await requireWrk();
   const services = await testServices();
   const databaseUrl = values["database-url"] ??
@@ -263,7 +267,8 @@ async function main() {
         `(${all.dataRange?.from} to ${all.dataRange?.to}); widest summary "${widest}": ` +
         `${granularity}, ${points} points, ${size.toLocaleString("en-US")} bytes, ` +
         `${Math.round(single.sort((a, b) => a - b)[1])} ms alone (median of 3); shop under wrk ` +
-        `with 2 threads, ${connections} connections, ${duration} s per run, one run each; ` +
+        `with 2 threads, ${connections} connections, ${duration} s per run, median of ${runs} ` +
+        `rounds; ` +
         `${navigator.hardwareConcurrency} cores shared by the web server, Postgres, Kafka ` +
         `and wrk; load average at start ${await loadAverage()}.`,
     );
@@ -273,59 +278,93 @@ async function main() {
       await page.run(["-t", "2", "-c", "4", "-d", "2s"]);
     }
 
-    const rows: string[] = [];
-    const alone = new Map<string, number>();
-    for (const loader of loaderSets) {
-      for (const page of shopPages) {
-        let background: Promise<WrkResult> | undefined;
-        await page.prepare();
-        if (loader) {
-          const list = await tempFile(".txt");
-          await Deno.writeTextFile(list, loader.paths.join("\n") + "\n");
-          background = wrk(web.url, [
-            "-t",
-            String(loaders),
-            "-c",
-            String(loaders),
-            "-d",
-            `${duration + 4}s`,
-            "--timeout",
-            "120s",
-            "-s",
-            luaLoader,
-          ], [list, String(loaders)]);
-          await sleep(2000); // the loaders are in flight before the shop is measured
+    // Rounds of every (load, page) pair, so a stall of the shared machine (a checkpoint,
+    // another developer's run) hits one sample of a pair rather than a whole pair.
+    interface Sample {
+      rps: number;
+      p99: number;
+      errors: number;
+      bg?: LoaderResult;
+      loads: string[];
+    }
+    const samples = new Map<string, Sample[]>();
+    for (let round = 0; round < runs; round++) {
+      for (const loader of loaderSets) {
+        for (const page of shopPages) {
+          let background: Promise<WrkResult> | undefined;
+          await page.prepare();
+          if (loader) {
+            const list = await tempFile(".txt");
+            await Deno.writeTextFile(list, loader.paths.join("\n") + "\n");
+            background = wrk(web.url, [
+              "-t",
+              String(loaders),
+              "-c",
+              String(loaders),
+              "-d",
+              `${duration + 4}s`,
+              "--timeout",
+              "120s",
+              "-s",
+              luaLoader,
+            ], [list, String(loaders)]);
+            await sleep(2000); // the loaders are in flight before the shop is measured
+          }
+          const loadBefore = await loadAverage();
+          const shop = await page.run(shopArgs);
+          const loadAfter = await loadAverage();
+          const bg = background ? readLoader(await background) : undefined;
+          // No request finished in the run: every one waited longer than it (wrk counts
+          // only finished ones), so p99 is at least the run's length.
+          const p99 = shop.requests > 0 ? shop.p99Ms : Infinity;
+          const key = `${page.name} | ${loader?.name ?? "alone"}`;
+          const sample = {
+            rps: shop.rps,
+            p99,
+            errors: shop.errors,
+            bg,
+            loads: [loadBefore, loadAfter],
+          };
+          samples.set(key, [...samples.get(key) ?? [], sample]);
+          console.error(
+            `round ${round + 1}: ${key}: p99 ${p99.toFixed(1)} ms, ${shop.rps.toFixed(0)} req/s`,
+          );
+          // Let a loader's last requests drain before the next measurement.
+          await sleep(loader ? 3000 : 500);
         }
-        const loadBefore = await loadAverage();
-        const shop = await page.run(shopArgs);
-        const loadAfter = await loadAverage();
-        const bg = background ? readLoader(await background) : undefined;
-        // No request finished in the run: every one waited longer than it (wrk counts only
-        // finished ones), so p99 is at least the run's length.
-        const p99 = shop.requests > 0 ? shop.p99Ms : Infinity;
-        if (!loader) alone.set(page.name, p99);
-        const base = alone.get(page.name)!;
-        const p99Text = Number.isFinite(p99) ? p99.toFixed(1) : `none done in ${duration} s`;
-        const loaderText = !bg
-          ? "– | –"
-          : bg.ok + bg.busy + bg.other === 0
-          ? `0 / 0 / 0 | none done in ${duration + 4} s`
-          : `${bg.ok} / ${bg.busy} / ${bg.other} | ${bg.p50Ms.toFixed(0)} / ${bg.p99Ms.toFixed(0)}`;
-        const row = `| ${page.name} | ${loader?.name ?? "alone"} | ${shop.rps.toFixed(0)} | ` +
-          `${p99Text} | ${(p99 / base).toFixed(2)}× | ${(p99 / TARGET_P99_MS).toFixed(2)}× | ` +
-          `${p99 < TARGET_P99_MS ? "yes" : "no"} | ${shop.errors} | ${loaderText} | ` +
-          `${loadBefore} → ${loadAfter} |`;
-        rows.push(row);
-        console.error(row);
-        // Let a loader's last requests drain before the next measurement.
-        await sleep(loader ? 3000 : 500);
       }
     }
+    const rows: string[] = [];
+    for (const [key, list] of samples) {
+      const p99 = median(list.map((x) => x.p99));
+      const base = median(samples.get(`${key.split(" | ")[0]} | alone`)!.map((x) => x.p99));
+      const show = (ms: number) => Number.isFinite(ms) ? ms.toFixed(1) : `>${duration * 1000}`;
+      const bgs = list.map((x) => x.bg).filter((x) => x !== undefined);
+      const sum = (f: (x: LoaderResult) => number) => bgs.reduce((a, x) => a + f(x), 0);
+      const done = sum((x) => x.ok + x.busy + x.other);
+      const loaderText = bgs.length === 0
+        ? "– | –"
+        : done === 0
+        ? `0 / 0 / 0 | none done in ${duration + 4} s`
+        : `${sum((x) => x.ok)} / ${sum((x) => x.busy)} / ${sum((x) => x.other)} | ` +
+          `${median(bgs.map((x) => x.p50Ms)).toFixed(0)} / ${
+            median(bgs.map((x) => x.p99Ms)).toFixed(0)
+          }`;
+      const loadValues = list.flatMap((x) => x.loads).map(Number);
+      rows.push(
+        `| ${key} | ${median(list.map((x) => x.rps)).toFixed(0)} | ${show(p99)} | ` +
+          `${list.map((x) => show(x.p99)).join(", ")} | ${(p99 / base).toFixed(2)}× | ` +
+          `${(p99 / TARGET_P99_MS).toFixed(2)}× | ${p99 < TARGET_P99_MS ? "yes" : "no"} | ` +
+          `${list.reduce((a, x) => a + x.errors, 0)} | ${loaderText} | ` +
+          `${Math.min(...loadValues).toFixed(2)}–${Math.max(...loadValues).toFixed(2)} |`,
+      );
+    }
     console.log(
-      "\n| shop page | while | requests/s | p99 ms | p99 vs alone | p99 vs 50 ms | p99 < 50 ms | " +
-        "shop errors | loader 200 / 503 / other | loader p50 / p99 ms | load average |",
+      "\n| shop page | while | requests/s (median) | p99 ms (median) | p99 of each run | " +
+        "p99 vs alone | p99 vs 50 ms | p99 < 50 ms | shop errors | loader 200 / 503 / other | " +
+        "loader p50 / p99 ms (median) | load average |",
     );
-    console.log("|---|---|---:|---:|---:|---:|:-:|---:|---:|---:|---|");
+    console.log("|---|---|---:|---:|---|---:|---:|:-:|---:|---:|---:|---|");
     for (const row of rows) console.log(row);
     console.log(`\nLoad average at the end: ${await loadAverage()}.`);
   } finally {

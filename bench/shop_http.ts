@@ -31,25 +31,31 @@ import { startWebServer } from "../main.ts";
 import { createTestDatabase, createTestTopic } from "../tests/support/services.ts";
 
 const TARGET_RPS = 2000;
-const TARGET_P99_MS = 50;
+/** The shop's latency target: p99 under 50 ms. */
+export const TARGET_P99_MS = 50;
 /** Clicks from one client address over all runs: far below its limit (300 per 10 min). */
-const CLICKS_PER_ADDRESS = 20;
+export const CLICKS_PER_ADDRESS = 20;
 /** What every request sends: a desktop browser's User-Agent (bots count nothing). */
-const USER_AGENT =
+export const USER_AGENT =
   "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
 
-interface WrkResult {
+/** What one wrk run measured (`output` is wrk's own text, Lua `done` lines included). */
+export interface WrkResult {
   rps: number;
   p99Ms: number;
   requests: number;
   errors: number;
   /** CPU time of this process (the web server) per request while wrk ran, µs. */
   cpuUsPerRequest: number;
+  output: string;
 }
 
-// Each wrk thread takes every n-th line of the request file, so no two requests share
-// a visitor and impression.
-const LUA = `
+/**
+ * wrk script replaying `path<TAB>cookie<TAB>address` lines (args: the file, the thread
+ * count); each wrk thread takes every n-th line, so no two requests share a visitor and
+ * impression.
+ */
+export const CLICK_LUA = `
 local threads = 0
 function setup(thread)
   thread:set("tid", threads)
@@ -88,10 +94,15 @@ function parseWrk(text: string): WrkResult {
   const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(text)?.[1] ?? 0);
   const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text);
   const errors = non2xx + (socket ? socket.slice(1).map(Number).reduce((a, b) => a + b) : 0);
-  return { rps, p99Ms: Number(p99[1]) * unit, requests, errors, cpuUsPerRequest: 0 };
+  return { rps, p99Ms: Number(p99[1]) * unit, requests, errors, cpuUsPerRequest: 0, output: text };
 }
 
-async function wrk(url: string, args: string[], scriptArgs: string[] = []): Promise<WrkResult> {
+/** Runs wrk with `--latency`; reads its requests/s, p99, errors and this process's CPU. */
+export async function wrk(
+  url: string,
+  args: string[],
+  scriptArgs: string[] = [],
+): Promise<WrkResult> {
   // CPU time rather than wall time: a comparable cost per request on a shared machine.
   const cpuBefore = process.cpuUsage();
   const output = await new Deno.Command("wrk", {
@@ -107,15 +118,72 @@ async function wrk(url: string, args: string[], scriptArgs: string[] = []): Prom
 }
 
 /** The 1-minute load average, to show how busy the shared machine was. */
-async function loadAverage(): Promise<string> {
+export async function loadAverage(): Promise<string> {
   return (await Deno.readTextFile("/proc/loadavg").catch(() => "?")).split(" ")[0];
 }
 
-const median = (values: number[]) => {
+/** The median of `values`. */
+export const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
+
+/** Fails with the install command when Debian's `wrk` is missing. */
+export async function requireWrk(): Promise<void> {
+  const hasWrk = await new Deno.Command("wrk", {
+    args: ["--version"],
+    stdout: "null",
+    stderr: "null",
+  })
+    .output().then(() => true, () => false);
+  if (!hasWrk) {
+    throw new Error(
+      "Cannot run the benchmark: wrk is missing; install it with `apt-get install wrk`",
+    );
+  }
+}
+
+/**
+ * Client addresses 10.0.0.1, 10.0.0.2, …, each handed out for
+ * {@linkcode CLICKS_PER_ADDRESS} clicks, so every address stays within its limit.
+ */
+export class ClickAddresses {
+  /** Clicks handed out so far. */
+  clicks = 0;
+
+  /** The address of the next click. */
+  next(): string {
+    const n = 1 + Math.floor(this.clicks++ / CLICKS_PER_ADDRESS);
+    return `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
+  }
+
+  /** Addresses used so far. */
+  get used(): number {
+    return Math.ceil(this.clicks / CLICKS_PER_ADDRESS);
+  }
+}
+
+/**
+ * Writes `count` lines for {@linkcode CLICK_LUA}: each a fresh visitor (a cookie signed
+ * with `secret`) clicking a fresh impression (2 events each), from `addresses`.
+ */
+export async function writeClickList(
+  secret: Uint8Array,
+  file: string,
+  count: number,
+  addresses: ClickAddresses,
+): Promise<void> {
+  const lines: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const userId = newId();
+    const product = PRODUCTS[i % PRODUCTS.length];
+    const impression = issueImpression(secret, { product, userId });
+    const cookie = `user_id=${signVisitorId(secret, userId)}`;
+    lines.push(`/product/${product}?i=${impression}\t${cookie}\t${addresses.next()}`);
+  }
+  await Deno.writeTextFile(file, lines.join("\n") + "\n");
+}
 
 async function main() {
   const { values } = parseArgs({
@@ -129,17 +197,7 @@ async function main() {
   const duration = Number(values.duration);
   const runs = Number(values.runs);
   const connectionCounts = values.connections.split(",").map(Number);
-  const hasWrk = await new Deno.Command("wrk", {
-    args: ["--version"],
-    stdout: "null",
-    stderr: "null",
-  })
-    .output().then(() => true, () => false);
-  if (!hasWrk) {
-    throw new Error(
-      "Cannot run the benchmark: wrk is missing; install it with `apt-get install wrk`",
-    );
-  }
+  await requireWrk();
 
   await using db = await createTestDatabase("bench_shop");
   await using topic = await createTestTopic("bench_shop");
@@ -151,19 +209,14 @@ async function main() {
   });
   const luaFile = await Deno.makeTempFile({ suffix: ".lua" });
   const listFile = await Deno.makeTempFile({ suffix: ".tsv" });
-  await Deno.writeTextFile(luaFile, LUA);
+  await Deno.writeTextFile(luaFile, CLICK_LUA);
   const threads = 2;
   let connections = connectionCounts[0];
   const common = () => [
     ...["-t", String(threads), "-c", String(connections), "-d", `${duration}s`],
     ...["-H", `User-Agent: ${USER_AGENT}`],
   ];
-  // Client addresses 10.0.0.1, 10.0.0.2, …: each used for CLICKS_PER_ADDRESS clicks in all.
-  let clicks = 0;
-  const nextAddress = () => {
-    const n = 1 + Math.floor(clicks++ / CLICKS_PER_ADDRESS);
-    return `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
-  };
+  const addresses = new ClickAddresses();
   try {
     const scenarios: { name: string; run: () => Promise<WrkResult> }[] = [
       {
@@ -179,16 +232,7 @@ async function main() {
         name: "product page, fresh click each (2 events)",
         run: async () => {
           // Enough distinct visitors for the run at up to 10,000 requests/s.
-          const lines: string[] = [];
-          const secret = web.state.shop.secret;
-          for (let i = 0; i < duration * 10_000; i++) {
-            const userId = newId();
-            const product = PRODUCTS[i % PRODUCTS.length];
-            const impression = issueImpression(secret, { product, userId });
-            const cookie = `user_id=${signVisitorId(secret, userId)}`;
-            lines.push(`/product/${product}?i=${impression}\t${cookie}\t${nextAddress()}`);
-          }
-          await Deno.writeTextFile(listFile, lines.join("\n") + "\n");
+          await writeClickList(web.state.shop.secret, listFile, duration * 10_000, addresses);
           return wrk(web.url, [...common(), "-s", luaFile], [listFile, String(threads)]);
         },
       },
@@ -231,9 +275,7 @@ async function main() {
     console.log(`\nLoad average at the end: ${await loadAverage()}.`);
     const { throttled } = web.state.shop.limits.stats();
     console.log(
-      `\nClick runs: ${clicks} requests prepared, from ${
-        Math.ceil(clicks / CLICKS_PER_ADDRESS)
-      } client addresses (${CLICKS_PER_ADDRESS} each) and as many visitors as requests; ` +
+      `\nClick runs: ${addresses.clicks} requests prepared, from ${addresses.used} client addresses (${CLICKS_PER_ADDRESS} each) and as many visitors as requests; ` +
         `refused by the limits: ${JSON.stringify(throttled)} (expected all 0).`,
     );
     const stats = web.state.producer.stats();

@@ -15,7 +15,7 @@ import {
   applyDeltas,
   dayIn,
   matchesFilters,
-  parseSummaryQuery,
+  parseSummarySearch,
   type Summary,
   type SummaryQuery,
   summarySearch,
@@ -243,7 +243,7 @@ export default function DashboardView({ initial }: DashboardViewProps) {
     });
     const onPop = () => {
       try {
-        load(parseSummaryQuery(new URLSearchParams(location.search)));
+        load(parseSummarySearch(location.search));
       } catch (cause) {
         setError(String(cause));
       }

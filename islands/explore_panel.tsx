@@ -31,6 +31,8 @@ export default function ExplorePanel({ range }: ExplorePanelProps) {
   const [days, setDays] = useState(range);
   const [stats, setStats] = useState<ExploreStats | null>(null);
   const [state, setState] = useState<"idle" | "loading" | "error">("idle");
+  /** The server's reason for the last failure (a busy server says when to retry). */
+  const [reason, setReason] = useState("");
 
   useEffect(() => {
     // Follow the dashboard's range when it changes in the URL.
@@ -44,13 +46,22 @@ export default function ExplorePanel({ range }: ExplorePanelProps) {
     let cancelled = false;
     setState("loading");
     fetch(`/api/explore?from=${days.from}&to=${days.to}`)
-      .then((r) => r.ok ? r.json() : Promise.reject(new Error(`status ${r.status}`)))
+      .then(async (r) => {
+        if (r.ok) return r.json();
+        // The reason is plain text (400: the range; 503: busy, with when to retry).
+        const text = (await r.text()).slice(0, 300);
+        throw new Error(r.status === 400 || r.status === 503 ? text : `status ${r.status}`);
+      })
       .then((value) => {
         if (cancelled) return;
         setStats(value as ExploreStats);
         setState("idle");
       })
-      .catch(() => !cancelled && setState("error"));
+      .catch((error) => {
+        if (cancelled) return;
+        setReason(error instanceof Error ? error.message : String(error));
+        setState("error");
+      });
     return () => {
       cancelled = true;
     };
@@ -67,7 +78,13 @@ export default function ExplorePanel({ range }: ExplorePanelProps) {
         <span class="muted">totals, top products, users and pages ({days.from} to {days.to})</span>
       </summary>
       {state === "loading" && !stats ? <p class="muted">Loading…</p> : null}
-      {state === "error" ? <p class="error">Cannot load the statistics; try again.</p> : null}
+      {state === "error"
+        ? (
+          <p class="error" data-testid="explore-error">
+            Cannot load the statistics: {reason}
+          </p>
+        )
+        : null}
       {stats ? <ExploreBody stats={stats} /> : null}
     </details>
   );

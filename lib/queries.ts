@@ -11,6 +11,8 @@ import { type Product, PRODUCTS, type SiteVersion, type Title } from "./event.ts
 import type { TickerEvent } from "./live_update.ts";
 import {
   addDays,
+  allowedDays,
+  checkRange,
   dayIn,
   type DayRange,
   emptyDeviceCounts,
@@ -40,7 +42,39 @@ export interface SummaryOptions {
   tickerSize?: number;
 }
 
-/** Builds the dashboard's summary for `query` from the rollups. */
+/** The days a query covers, resolved against the data and checked against the bounds. */
+export interface QueryDays {
+  /** Today in `ANALYTICS_TZ`. */
+  today: string;
+  /** First and last day holding data, null when empty. */
+  dataRange: DayRange | null;
+  /** The days a query may ask for ({@linkcode allowedDays}). */
+  bounds: DayRange;
+  /** The query's days. */
+  range: DayRange;
+}
+
+/**
+ * Resolves the query's range and refuses one outside the allowed days with
+ * `BadQueryError` (before any query that depends on its size runs).
+ */
+export async function resolveQueryDays(
+  sql: Queryable,
+  query: SummaryQuery,
+  options: { timeZone: string; now?: Date },
+): Promise<QueryDays> {
+  const today = dayIn(options.now ?? new Date(), options.timeZone);
+  const dataRange = await loadDataRange(sql);
+  const bounds = allowedDays(today, dataRange);
+  const range = resolveRange(query, today, dataRange);
+  checkRange(range, bounds);
+  return { today, dataRange, bounds, range };
+}
+
+/**
+ * Builds the dashboard's summary for `query` from the rollups; throws `BadQueryError`
+ * for a range outside the allowed days.
+ */
 export async function loadSummary(
   sql: Queryable,
   query: SummaryQuery,
@@ -48,9 +82,10 @@ export async function loadSummary(
 ): Promise<Summary> {
   const now = options.now ?? new Date();
   const { timeZone } = options;
-  const today = dayIn(now, timeZone);
-  const dataRange = await loadDataRange(sql);
-  const range = resolveRange(query, today, dataRange);
+  const { today, dataRange, bounds, range } = await resolveQueryDays(sql, query, {
+    timeZone,
+    now,
+  });
   const previous = query.range === "all" ? null : previousRange(range);
   const granularity = granularityFor(range, today);
   const [
@@ -80,6 +115,7 @@ export async function loadSummary(
     query,
     range,
     previousRange: previous,
+    bounds,
     granularity,
     today: { day: today, counts: todayCounts },
     totals: current.products,
@@ -147,28 +183,34 @@ interface SeriesOptions {
   now: Date;
 }
 
-/** The bucket starts (epoch seconds) covering `range`, up to the current bucket. */
-export function seriesBuckets(range: DayRange, options: SeriesOptions): number[] {
-  const { granularity, timeZone } = options;
+/**
+ * The minute or hour bucket starts (epoch seconds) covering `range`, up to the current
+ * bucket (plain arithmetic: no calendar needed).
+ */
+export function seriesBuckets(
+  range: DayRange,
+  options: SeriesOptions & { granularity: "minute" | "hour" },
+): number[] {
+  const { timeZone } = options;
+  const size = options.granularity === "minute" ? 60 : 3600;
   // Hour buckets stay on whole UTC hours (the hourly rollup's), also in zones offset
   // by half an hour, whose first bucket then starts half an hour before midnight.
-  const midnight = startOfDay(range.from, timeZone) / 1000;
-  const start = granularity === "hour" ? Math.floor(midnight / 3600) * 3600 : midnight;
+  const start = Math.floor(startOfDay(range.from, timeZone) / 1000 / size) * size;
   const end = Math.min(
     startOfDay(addDays(range.to, 1), timeZone) / 1000,
     // Up to and including the bucket holding "now": the live chart grows from there.
-    nextBucket(
-      granularity === "day"
-        ? startOfDay(dayIn(options.now, timeZone), timeZone) / 1000
-        : Math.floor(options.now.getTime() / 1000 / (granularity === "minute" ? 60 : 3600)) *
-          (granularity === "minute" ? 60 : 3600),
-      granularity,
-      timeZone,
-    ),
+    Math.floor(options.now.getTime() / 1000 / size) * size + size,
   );
   const buckets: number[] = [];
-  for (let t = start; t < end; t = nextBucket(t, granularity, timeZone)) buckets.push(t);
+  for (let t = start; t < end; t += size) buckets.push(t);
   return buckets;
+}
+
+function emptyOrders(length: number): Record<Product, number[]> {
+  return Object.fromEntries(PRODUCTS.map((p) => [p, new Array(length).fill(0)])) as Record<
+    Product,
+    number[]
+  >;
 }
 
 async function loadOrderSeries(
@@ -177,37 +219,78 @@ async function loadOrderSeries(
   range: DayRange,
   options: SeriesOptions,
 ): Promise<Summary["series"]> {
-  const t = seriesBuckets(range, options);
-  const orders = Object.fromEntries(PRODUCTS.map((p) => [p, t.map(() => 0)])) as Record<
-    Product,
-    number[]
-  >;
-  if (t.length === 0) return { t, orders };
-  const start = new Date(t[0] * 1000);
-  const end = new Date(nextBucket(t.at(-1)!, options.granularity, options.timeZone) * 1000);
-  const rows = options.granularity === "day"
-    ? await sql`
-      select extract(epoch from day::timestamp at time zone ${options.timeZone})::int8 as t,
-        product, sum(n)::int8 as n
+  const { granularity } = options;
+  if (granularity === "minute" || granularity === "hour") {
+    return loadClockSeries(sql, query, range, { ...options, granularity });
+  }
+  // Day, week and month buckets begin at midnight in the zone: Postgres lists them and
+  // converts them to instants (Intl needs ~3 calls, tens of microseconds, per bucket on
+  // the one JavaScript thread), and sends them as one row of JSON.
+  const today = dayIn(options.now, options.timeZone);
+  const last = range.to < today ? range.to : today;
+  const step = `1 ${granularity}`;
+  const [row] = await sql`
+    with buckets as (
+      select b::date as start
+      from generate_series(
+        date_trunc(${granularity}, ${range.from}::date::timestamp),
+        date_trunc(${granularity}, ${last}::date::timestamp),
+        ${step}::interval) b
+    ), counts as (
+      select date_trunc(${granularity}, day::timestamp)::date as start, product,
+        sum(n)::int8 as n
       from rollup_daily
       where day between ${range.from}::date and ${range.to}::date and title = 'order'
         ${filters(sql, query)}
-      group by 1, 2`
-    : options.granularity === "hour"
-    ? await sql`
+      group by 1, 2
+    )
+    select
+      (select coalesce(json_agg(start order by start), '[]')
+        from (select extract(epoch from start::timestamp at time zone ${options.timeZone})::int8
+          as start from buckets) b) as t,
+      (select coalesce(json_agg(json_build_array(b.i, c.product, c.n)), '[]')
+        from counts c
+        join (select start, (row_number() over (order by start) - 1)::int as i from buckets) b
+          using (start)) as cells`;
+  const t = row.t as number[];
+  const orders = emptyOrders(t.length);
+  for (const [i, product, n] of row.cells as [number, Product, number][]) {
+    orders[product][i] += n;
+  }
+  return { t, orders };
+}
+
+async function loadClockSeries(
+  sql: Queryable,
+  query: SummaryQuery,
+  range: DayRange,
+  options: SeriesOptions & { granularity: "minute" | "hour" },
+): Promise<Summary["series"]> {
+  const t = seriesBuckets(range, options);
+  const orders = emptyOrders(t.length);
+  if (t.length === 0) return { t, orders };
+  const start = new Date(t[0] * 1000);
+  const end = new Date(nextBucket(t.at(-1)!, options.granularity, options.timeZone) * 1000);
+  const grouped = options.granularity === "hour"
+    ? sql`
       select extract(epoch from hour)::int8 as t, product, sum(n)::int8 as n
       from rollup_hourly
       where hour >= ${start} and hour < ${end} and title = 'order' ${filters(sql, query)}
       group by 1, 2`
-    : await sql`
+    : sql`
       select extract(epoch from minute)::int8 as t, product, sum(n)::int8 as n
       from rollup_minute
       where minute >= ${start} and minute < ${end} and title = 'order' ${filters(sql, query)}
       group by 1, 2`;
-  const index = new Map(t.map((value, i) => [value, i]));
-  for (const row of rows) {
-    const i = index.get(row.t as number);
-    if (i !== undefined) orders[row.product as Product][i] += row.n as number;
+  // One row of JSON: a busy day has 7,200 (minute, category) cells, which as rows would
+  // cost postgres.js tens of milliseconds to parse on the one JavaScript thread.
+  const [row] = await sql`
+    select coalesce(json_agg(json_build_array(t, product, n)), '[]') as cells
+    from (${grouped}) grouped`;
+  const size = options.granularity === "minute" ? 60 : 3600;
+  for (const [bucket, product, n] of row.cells as [number, Product, number][]) {
+    const i = (bucket - t[0]) / size;
+    if (Number.isInteger(i) && i >= 0 && i < t.length) orders[product][i] += n;
   }
   return { t, orders };
 }
@@ -266,78 +349,70 @@ export interface IngestStatus {
  * nulls when the worker's bookkeeping tables are absent or empty.
  */
 export async function loadIngestStatus(sql: Queryable, topic: string): Promise<IngestStatus> {
-  try {
-    const [row] = await sql`
-      select
-        (select sum(greatest(high_watermark - next_offset, 0))::int8 from ingest_offsets
-          where topic = ${topic} and high_watermark is not null) as lag,
-        (select sum(events_per_second)::float8 from ingest_workers
-          where topic = ${topic} and stopped_at is null
-            and heartbeat_at > now() - interval '10 seconds') as rate`;
-    return {
-      lag: (row?.lag as number | null) ?? null,
-      eventsPerSecond: (row?.rate as number | null) ?? null,
-    };
-  } catch (error) {
-    // 42P01 undefined_table, 42703 undefined_column: the worker's migration is not applied.
-    const code = (error as { code?: string }).code;
-    if (code === "42P01" || code === "42703") return { lag: null, eventsPerSecond: null };
-    throw error;
-  }
+  // Asked first rather than caught: in a transaction (a dashboard read) a failed query
+  // would abort the queries after it. Migration 003 adds the table and the column.
+  const [found] = await sql`select to_regclass('ingest_workers') is not null as ready`;
+  if (!found?.ready) return { lag: null, eventsPerSecond: null };
+  const [row] = await sql`
+    select
+      (select sum(greatest(high_watermark - next_offset, 0))::int8 from ingest_offsets
+        where topic = ${topic} and high_watermark is not null) as lag,
+      (select sum(events_per_second)::float8 from ingest_workers
+        where topic = ${topic} and stopped_at is null
+          and heartbeat_at > now() - interval '10 seconds') as rate`;
+  return {
+    lag: (row?.lag as number | null) ?? null,
+    eventsPerSecond: (row?.rate as number | null) ?? null,
+  };
 }
 
-/** One row of the CSV export. */
-export interface ExportRow {
-  /** Bucket start, ISO UTC (a day's start in `ANALYTICS_TZ` for daily buckets). */
-  period: string;
-  product: Product;
-  site_version: SiteVersion;
-  title: Title;
-  events: number;
-}
+/** The CSV columns of the export. */
+export const EXPORT_COLUMNS = ["period", "product", "site_version", "title", "events"] as const;
 
 /**
- * What the page shows as rows: `sum(n)` per bucket (at the range's granularity),
- * category, device and event type, filters applied, in time order.
+ * What the page shows, as CSV lines (`EXPORT_COLUMNS`, CRLF, header included): `sum(n)`
+ * per bucket (at the range's granularity, so at most `MAX_POINTS` buckets), category,
+ * device and event type, filters applied, in time order; `period` is the bucket's start,
+ * ISO UTC (midnight in `ANALYTICS_TZ` for day, week and month buckets). Postgres writes
+ * the text: up to 60,000 rows parsed and formatted here would hold the one JavaScript
+ * thread for about a second. Throws `BadQueryError` for a range outside the allowed days.
  */
-export async function loadExportRows(
+export async function loadExportCsv(
   sql: Queryable,
   query: SummaryQuery,
   options: { timeZone: string; now?: Date },
-): Promise<{ range: DayRange; granularity: Granularity; rows: ExportRow[] }> {
-  const now = options.now ?? new Date();
-  const today = dayIn(now, options.timeZone);
-  const range = resolveRange(query, today, await loadDataRange(sql));
+): Promise<{ range: DayRange; granularity: Granularity; csv: string }> {
+  const { today, range } = await resolveQueryDays(sql, query, options);
   const granularity = granularityFor(range, today);
   const start = new Date(startOfDay(range.from, options.timeZone));
   const end = new Date(startOfDay(addDays(range.to, 1), options.timeZone));
-  const rows = granularity === "day"
-    ? await sql`
-      select day::timestamp at time zone ${options.timeZone} as period,
-        product, site_version, title, sum(n)::int8 as events
-      from rollup_daily
-      where day between ${range.from}::date and ${range.to}::date ${filters(sql, query)}
-      group by 1, 2, 3, 4 order by 1, 2, 3, 4`
-    : granularity === "hour"
-    ? await sql`
-      select hour as period, product, site_version, title, sum(n)::int8 as events
-      from rollup_hourly
-      where hour >= ${start} and hour < ${end} ${filters(sql, query)}
-      group by 1, 2, 3, 4 order by 1, 2, 3, 4`
-    : await sql`
+  const grouped = granularity === "minute"
+    ? sql`
       select minute as period, product, site_version, title, sum(n)::int8 as events
       from rollup_minute
       where minute >= ${start} and minute < ${end} ${filters(sql, query)}
-      group by 1, 2, 3, 4 order by 1, 2, 3, 4`;
-  return {
-    range,
-    granularity,
-    rows: rows.map((row) => ({
-      period: (row.period as Date).toISOString(),
-      product: row.product as Product,
-      site_version: row.site_version as SiteVersion,
-      title: row.title as Title,
-      events: row.events as number,
-    })),
-  };
+      group by 1, 2, 3, 4`
+    : granularity === "hour"
+    ? sql`
+      select hour as period, product, site_version, title, sum(n)::int8 as events
+      from rollup_hourly
+      where hour >= ${start} and hour < ${end} ${filters(sql, query)}
+      group by 1, 2, 3, 4`
+    : sql`
+      select date_trunc(${granularity}, day::timestamp) at time zone ${options.timeZone}
+          as period,
+        product, site_version, title, sum(n)::int8 as events
+      from rollup_daily
+      where day between ${range.from}::date and ${range.to}::date ${filters(sql, query)}
+      group by 1, 2, 3, 4`;
+  // Every value is an ISO time, an enum name or an integer: nothing needs quoting.
+  const [row] = await sql`
+    select string_agg(
+      to_char(period at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') || ',' || product
+        || ',' || site_version || ',' || title || ',' || events,
+      E'\r\n' order by period, product, site_version, title) as lines
+    from (${grouped}) grouped`;
+  const header = EXPORT_COLUMNS.join(",");
+  const lines = row.lines as string | null;
+  return { range, granularity, csv: lines ? `${header}\r\n${lines}\r\n` : `${header}\r\n` };
 }

@@ -9,6 +9,7 @@
 import {
   type Product,
   PRODUCTS,
+  quote,
   SITE_VERSIONS,
   type SiteVersion,
   type Title,
@@ -21,8 +22,24 @@ export const RANGES = ["today", "yesterday", "7d", "30d", "all", "custom"] as co
 /** One of {@linkcode RANGES}. */
 export type RangeName = typeof RANGES[number];
 
-/** Time-series resolution: minute rollups for today, hourly up to a week, else daily. */
-export type Granularity = "minute" | "hour" | "day";
+/**
+ * Time-series resolution: minute rollups for today, hourly up to a week, then the
+ * finest of day, week (from Monday) and month that keeps the series within
+ * {@linkcode MAX_POINTS} (see {@linkcode granularityFor}).
+ */
+export type Granularity = "minute" | "hour" | "day" | "week" | "month";
+
+/** At most this many buckets in a series (and per key in the CSV export). */
+export const MAX_POINTS = 2000;
+/** No query reaches before this day, whatever the data holds. */
+export const EARLIEST_DAY = "1970-01-01";
+/**
+ * The longest query string the dashboard reads (the longest it writes is ~130
+ * characters); checked before it is parsed.
+ */
+export const MAX_SEARCH_LENGTH = 1024;
+/** The most `&`-separated parameters the dashboard reads (it writes at most 5). */
+export const MAX_SEARCH_PARAMS = 20;
 
 /** Counts per event type. */
 export type TitleCounts = Record<Title, number>;
@@ -61,6 +78,8 @@ export interface Summary {
   range: DayRange;
   /** The period of the same length just before (for the funnel's comparison); null for all data. */
   previousRange: DayRange | null;
+  /** The days a query may ask for (see {@linkcode allowedDays}). */
+  bounds: DayRange;
   granularity: Granularity;
   /** Today (calendar day in the zone): the KPI strip and the grouped bars. */
   today: { day: string; counts: ProductCounts };
@@ -120,20 +139,47 @@ export function sumProducts(counts: ProductCounts): TitleCounts {
   return total;
 }
 
-/** Parses the URL's state; throws {@linkcode BadQueryError} on a bad value. */
+/**
+ * Parses a raw query string (`?` optional) after checking its size: at most
+ * {@linkcode MAX_SEARCH_LENGTH} characters and {@linkcode MAX_SEARCH_PARAMS}
+ * parameters, so a hostile URL costs no more than a normal one. Throws
+ * {@linkcode BadQueryError}.
+ */
+export function parseSummarySearch(search: string): SummaryQuery {
+  const text = search.startsWith("?") ? search.slice(1) : search;
+  if (text.length > MAX_SEARCH_LENGTH) {
+    throw new BadQueryError(
+      `Cannot read a query string of ${text.length} characters: the dashboard reads at most ${MAX_SEARCH_LENGTH}`,
+    );
+  }
+  let params = 1;
+  for (let i = text.indexOf("&"); i !== -1; i = text.indexOf("&", i + 1)) params++;
+  if (params > MAX_SEARCH_PARAMS) {
+    throw new BadQueryError(
+      `Cannot read a query string of ${params} parameters: the dashboard reads at most ${MAX_SEARCH_PARAMS}`,
+    );
+  }
+  return parseSummaryQuery(new URLSearchParams(text));
+}
+
+/**
+ * Parses the URL's state; throws {@linkcode BadQueryError} on a bad value. Takes
+ * parameters already parsed: for a raw query string from outside, use
+ * {@linkcode parseSummarySearch}, which bounds it first.
+ */
 export function parseSummaryQuery(params: URLSearchParams): SummaryQuery {
   const from = params.get("from") || undefined;
   const to = params.get("to") || undefined;
   const rangeText = params.get("range") || (from || to ? "custom" : "today");
   if (!(RANGES as readonly string[]).includes(rangeText)) {
     throw new BadQueryError(
-      `Cannot read range "${rangeText}": use one of ${RANGES.join(", ")}`,
+      `Cannot read range ${quote(rangeText)}: use one of ${RANGES.join(", ")}`,
     );
   }
   const range = rangeText as RangeName;
   for (const [name, value] of [["from", from], ["to", to]] as const) {
     if (value !== undefined && (!DAY.test(value) || !isRealDay(value))) {
-      throw new BadQueryError(`Cannot read ${name} "${value}": expected a date YYYY-MM-DD`);
+      throw new BadQueryError(`Cannot read ${name} ${quote(value)}: expected a date YYYY-MM-DD`);
     }
   }
   if (range === "custom" && (!from || !to)) {
@@ -148,7 +194,7 @@ export function parseSummaryQuery(params: URLSearchParams): SummaryQuery {
     if (product === "") continue;
     if (!(PRODUCTS as readonly string[]).includes(product)) {
       throw new BadQueryError(
-        `Cannot read product "${product}": use one of ${PRODUCTS.join(", ")}`,
+        `Cannot read product ${quote(product)}: use one of ${PRODUCTS.join(", ")}`,
       );
     }
     if (!products.includes(product as Product)) products.push(product as Product);
@@ -157,7 +203,7 @@ export function parseSummaryQuery(params: URLSearchParams): SummaryQuery {
   const device = params.get("site_version") || undefined;
   if (device !== undefined && !(SITE_VERSIONS as readonly string[]).includes(device)) {
     throw new BadQueryError(
-      `Cannot read site_version "${device}": use one of ${SITE_VERSIONS.join(", ")}`,
+      `Cannot read site_version ${quote(device)}: use one of ${SITE_VERSIONS.join(", ")}`,
     );
   }
   return {
@@ -218,15 +264,70 @@ export function dayCount(range: DayRange): number {
   ) + 1;
 }
 
+/** `day` plus `n` calendar months, on the same day of the month or the month's last. */
+export function addMonths(day: string, n: number): string {
+  const [year, month, date] = day.split("-").map(Number);
+  const first = new Date(Date.UTC(year, month - 1 + n, 1));
+  const last = new Date(Date.UTC(first.getUTCFullYear(), first.getUTCMonth() + 1, 0));
+  first.setUTCDate(Math.min(date, last.getUTCDate()));
+  return first.toISOString().slice(0, 10);
+}
+
+/** The Monday starting the (ISO) week that holds `day`. */
+export function weekStartDay(day: string): string {
+  const weekday = new Date(`${day}T00:00:00Z`).getUTCDay(); // 0 is Sunday
+  return addDays(day, -((weekday + 6) % 7));
+}
+
+/** The first day of the month that holds `day`. */
+export function monthStartDay(day: string): string {
+  return `${day.slice(0, 8)}01`;
+}
+
+/**
+ * The days a query may ask for: from a year before the first day holding data (before
+ * today when there is none, or when the data starts later), never before
+ * {@linkcode EARLIEST_DAY}, to tomorrow (a viewer east of `ANALYTICS_TZ` may already be
+ * there). Wider asks are refused rather than answered with empty years.
+ */
+export function allowedDays(today: string, dataRange: DayRange | null): DayRange {
+  const first = dataRange && dataRange.from < today ? dataRange.from : today;
+  const from = addMonths(first, -12);
+  return { from: from < EARLIEST_DAY ? EARLIEST_DAY : from, to: addDays(today, 1) };
+}
+
+/**
+ * Refuses a range reaching outside `bounds` with {@linkcode BadQueryError}, naming the
+ * day at fault and the bounds.
+ */
+export function checkRange(range: DayRange, bounds: DayRange): void {
+  for (const [name, day] of [["from", range.from], ["to", range.to]] as const) {
+    if (day < bounds.from || day > bounds.to) {
+      throw new BadQueryError(
+        `Cannot read ${name} ${quote(day)}: choose a day from ${bounds.from} to ${bounds.to}`,
+      );
+    }
+  }
+}
+
 /**
  * Resolves the picker's choice to days: `today` and `yesterday` in the zone, `7d` and
- * `30d` ending today, `all` spanning the data (today when there is none).
+ * `30d` ending today, `all` spanning the data within {@linkcode allowedDays} (today when
+ * there is none), `custom` as given (check it with {@linkcode checkRange}).
  */
 export function resolveRange(
   query: SummaryQuery,
   today: string,
   dataRange: DayRange | null,
 ): DayRange {
+  if (query.range === "all") {
+    if (!dataRange) return { from: today, to: today };
+    // Clipped: an event stored with a far-off date must not stretch "all data".
+    const bounds = allowedDays(today, dataRange);
+    const from = dataRange.from > bounds.from ? dataRange.from : bounds.from;
+    const to = dataRange.to < bounds.to ? dataRange.to : bounds.to;
+    return from <= to ? { from, to } : { from: today, to: today };
+  }
   switch (query.range) {
     case "today":
       return { from: today, to: today };
@@ -236,8 +337,6 @@ export function resolveRange(
       return { from: addDays(today, -6), to: today };
     case "30d":
       return { from: addDays(today, -29), to: today };
-    case "all":
-      return dataRange ?? { from: today, to: today };
     case "custom":
       return { from: query.from!, to: query.to! };
   }
@@ -249,10 +348,28 @@ export function previousRange(range: DayRange): DayRange {
   return { from: addDays(range.from, -days), to: addDays(range.from, -1) };
 }
 
-/** Minute buckets for a range that is today alone, hourly up to 7 days, else daily. */
+/**
+ * Minute buckets for a range that is today alone, hourly up to 7 days, then daily,
+ * weekly or monthly: the finest that keeps the series within {@linkcode MAX_POINTS}
+ * (daily up to 2,000 days, weekly up to about 38 years; monthly beyond, which
+ * {@linkcode allowedDays} keeps under 2,000 months).
+ */
 export function granularityFor(range: DayRange, today: string): Granularity {
   if (range.from === today && range.to === today) return "minute";
-  return dayCount(range) <= 7 ? "hour" : "day";
+  const days = dayCount(range);
+  if (days <= 7) return "hour";
+  if (days <= MAX_POINTS) return "day";
+  // A range of d days touches at most ceil(d / 7) + 1 weeks (Monday to Sunday).
+  return Math.ceil(days / 7) + 1 <= MAX_POINTS ? "week" : "month";
+}
+
+/** The first day of the bucket holding `day`, for the calendar granularities. */
+export function bucketDay(day: string, granularity: "day" | "week" | "month"): string {
+  return granularity === "day"
+    ? day
+    : granularity === "week"
+    ? weekStartDay(day)
+    : monthStartDay(day);
 }
 
 /** Whether a delta passes the query's category and device filters. */
@@ -273,7 +390,7 @@ export function bucketStart(
 ): number {
   if (granularity === "minute") return Math.floor(instant / 60_000) * 60;
   if (granularity === "hour") return Math.floor(instant / 3_600_000) * 3600;
-  return startOfDay(dayIn(instant, timeZone), timeZone) / 1000;
+  return startOfDay(bucketDay(dayIn(instant, timeZone), granularity), timeZone) / 1000;
 }
 
 const offsetFormats = new Map<string, Intl.DateTimeFormat>();
@@ -371,8 +488,25 @@ function boundsOf(summary: Summary): Bounds {
   return bounds;
 }
 
+/** The newest bucket of a series and where it ends (epoch seconds). */
+const lastBuckets = new WeakMap<Summary["series"], { t: number; end: number }>();
+
 function addToSeries(summary: Summary, instant: number, product: Product, n: number): void {
   const { series, granularity, timeZone } = summary;
+  // Live orders land in the newest bucket: find it without formatting a day in the zone
+  // (three Intl calls for a day, week or month bucket).
+  const newest = series.t.at(-1);
+  if (newest !== undefined) {
+    let last = lastBuckets.get(series);
+    if (!last || last.t !== newest) {
+      last = { t: newest, end: nextBucket(newest, granularity, timeZone) };
+      lastBuckets.set(series, last);
+    }
+    if (instant >= newest * 1000 && instant < last.end * 1000) {
+      series.orders[product][series.t.length - 1] += n;
+      return;
+    }
+  }
   const t = bucketStart(instant, granularity, timeZone);
   let index = series.t.lastIndexOf(t);
   if (index === -1) {
@@ -400,7 +534,13 @@ function addToSeries(summary: Summary, instant: number, product: Product, n: num
 export function nextBucket(t: number, granularity: Granularity, timeZone: string): number {
   if (granularity === "minute") return t + 60;
   if (granularity === "hour") return t + 3600;
-  return startOfDay(addDays(dayIn(t * 1000, timeZone), 1), timeZone) / 1000;
+  const day = bucketDay(dayIn(t * 1000, timeZone), granularity);
+  const next = granularity === "day"
+    ? addDays(day, 1)
+    : granularity === "week"
+    ? addDays(day, 7)
+    : addMonths(day, 1);
+  return startOfDay(next, timeZone) / 1000;
 }
 
 /** Click-through rate: clicks per impression (0 without impressions). */

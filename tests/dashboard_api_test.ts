@@ -85,8 +85,9 @@ Deno.test({
       assert.equal(seriesOrders, week.totals[product].order, `${product} orders in the series`);
     }
 
+    // 2019-02-09 to today is more than 2,000 days: weekly buckets.
     const all = await getJson(`${base}/api/summary?range=all`);
-    assert.equal(all.granularity, "day");
+    assert.equal(all.granularity, "week");
     assert.deepEqual(flatten(all.totals), await countEvents(dash.db.sql, new Date(0), tomorrow));
     assert.equal(all.dataRange!.from, "2019-02-09");
     assert.equal(all.previous, null);
@@ -122,18 +123,32 @@ Deno.test({
       ),
     );
 
-    // CSV, daily (all data): days in the zone.
-    const allCsv = (await (await fetch(`${base}/api/export.csv?range=all`)).text()).trim().split(
-      "\r\n",
-    );
-    const expectedDaily = await dash.db.sql`
-      select (event_time at time zone ${TZ})::date::timestamp at time zone ${TZ} as period,
-        product, site_version, title, count(*)::int8 as n
-      from events group by 1, 2, 3, 4 order by 1, 2, 3, 4`;
-    assert.deepEqual(
-      allCsv.slice(1),
-      expectedDaily.map((r) =>
+    // CSV, daily (30 days) and weekly (all data): days and weeks from midnight in the zone.
+    const csvOf = async (query: string) =>
+      (await (await fetch(`${base}/api/export.csv?${query}`)).text()).trim().split("\r\n")
+        .slice(1);
+    const asLines = (rows: Record<string, unknown>[]) =>
+      rows.map((r) =>
         `${(r.period as Date).toISOString()},${r.product},${r.site_version},${r.title},${r.n}`
+      );
+    const monthStart = new Date(startOfDay(addDays(today, -29), TZ));
+    assert.deepEqual(
+      await csvOf("range=30d"),
+      asLines(
+        await dash.db.sql`
+        select (event_time at time zone ${TZ})::date::timestamp at time zone ${TZ} as period,
+          product, site_version, title, count(*)::int8 as n
+        from events where event_time >= ${monthStart} and event_time < ${tomorrow}
+        group by 1, 2, 3, 4 order by 1, 2, 3, 4`,
+      ),
+    );
+    assert.deepEqual(
+      await csvOf("range=all"),
+      asLines(
+        await dash.db.sql`
+        select date_trunc('week', event_time at time zone ${TZ}) at time zone ${TZ} as period,
+          product, site_version, title, count(*)::int8 as n
+        from events group by 1, 2, 3, 4 order by 1, 2, 3, 4`,
       ),
     );
 

@@ -97,9 +97,25 @@ export function Filters({ summary, onNavigate }: FiltersProps) {
         {query.siteVersion
           ? <input type="hidden" name="site_version" value={query.siteVersion} />
           : null}
-        <input type="date" name="from" aria-label="From" value={summary.range.from} required />
+        <input
+          type="date"
+          name="from"
+          aria-label="From"
+          value={summary.range.from}
+          min={summary.bounds.from}
+          max={summary.bounds.to}
+          required
+        />
         <span class="muted">to</span>
-        <input type="date" name="to" aria-label="To" value={summary.range.to} required />
+        <input
+          type="date"
+          name="to"
+          aria-label="To"
+          value={summary.range.to}
+          min={summary.bounds.from}
+          max={summary.bounds.to}
+          required
+        />
         <button type="submit" class={query.range === "custom" ? "on" : undefined}>Apply</button>
       </form>
       <div class="chips" role="group" aria-label="Categories">

@@ -27,15 +27,26 @@ function chartData(summary: Summary, products: Product[]): uPlot.AlignedData {
   return [summary.series.t, ...products.map((p) => summary.series.orders[p])];
 }
 
+/** How the tooltip names a bucket: its time, its day, "week of" its Monday, or its month. */
+function bucketLabel(
+  timeZone: string,
+  granularity: Summary["granularity"],
+): (t: number) => string {
+  const format = new Intl.DateTimeFormat(
+    "en-GB",
+    granularity === "minute" || granularity === "hour"
+      ? { timeZone, month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" }
+      : granularity === "month"
+      ? { timeZone, month: "long", year: "numeric" }
+      : { timeZone, dateStyle: "medium" },
+  );
+  const prefix = granularity === "week" ? "Week of " : "";
+  return (t) => prefix + format.format(new Date(t * 1000));
+}
+
 function tooltipPlugin(timeZone: string, granularity: Summary["granularity"]): uPlot.Plugin {
   let tip: HTMLDivElement;
-  const format = new Intl.DateTimeFormat("en-GB", {
-    timeZone,
-    dateStyle: granularity === "day" ? "medium" : undefined,
-    ...(granularity === "day"
-      ? {}
-      : { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" }),
-  });
+  const label = bucketLabel(timeZone, granularity);
   return {
     hooks: {
       init(u) {
@@ -56,9 +67,7 @@ function tooltipPlugin(timeZone: string, granularity: Summary["granularity"]): u
             formatCount((u.data[k + 1][i] as number) ?? 0)
           }</b></div>`
         );
-        tip.innerHTML = `<div class="tip-time">${
-          format.format(new Date(u.data[0][i] * 1000))
-        }</div>${rows.join("")}`;
+        tip.innerHTML = `<div class="tip-time">${label(u.data[0][i])}</div>${rows.join("")}`;
         tip.style.display = "block";
         const left = u.cursor.left + 12;
         tip.style.left = `${Math.min(left, u.over.clientWidth - tip.offsetWidth - 4)}px`;

@@ -1,5 +1,5 @@
 import type { AppState } from "../../lib/app_state.ts";
-import { readSummary } from "../../lib/dashboard_request.ts";
+import { orBusy, readSummary } from "../../lib/dashboard_request.ts";
 import type { Summary } from "../../lib/summary.ts";
 import type { Handlers, PageProps } from "../../server/mod.ts";
 import DashboardView from "../../islands/dashboard_view.tsx";
@@ -7,9 +7,11 @@ import ExplorePanel from "../../islands/explore_panel.tsx";
 
 /** `GET /dashboard?range=&from=&to=&product=&site_version=`: the live dashboard. */
 export const handler: Handlers<AppState> = {
-  async GET({ url, state }) {
-    const summary = await readSummary(state, url.searchParams);
-    return { data: summary, headers: { "cache-control": "no-store" } };
+  GET({ url, state }) {
+    return orBusy(async () => {
+      const summary = await readSummary(state, url);
+      return { data: summary, headers: { "cache-control": "no-store" } };
+    });
   },
 };
 

@@ -1,17 +1,22 @@
 import type { AppState } from "../../../lib/app_state.ts";
-import { readQuery } from "../../../lib/dashboard_request.ts";
+import { asBadRequest, orBusy, readQuery } from "../../../lib/dashboard_request.ts";
 import { loadExploreCached } from "../../../lib/explore.ts";
-import { loadDataRange } from "../../../lib/queries.ts";
-import { dayIn, resolveRange } from "../../../lib/summary.ts";
+import { resolveQueryDays } from "../../../lib/queries.ts";
 import type { Handlers } from "../../../server/mod.ts";
 
-/** `GET /api/explore?range=&from=&to=`: the explore panel's statistics (as `deno task stats`). */
+/**
+ * `GET /api/explore?range=&from=&to=`: the explore panel's statistics (as `deno task
+ * stats`); 400 for a range outside the allowed days, 503 with `Retry-After` while the
+ * process already scans another range.
+ */
 export const handler: Handlers<AppState> = {
-  async GET({ url, state }) {
-    const query = readQuery(url.searchParams);
-    const timeZone = state.config.analyticsTz;
-    const range = resolveRange(query, dayIn(new Date(), timeZone), await loadDataRange(state.sql));
-    const stats = await loadExploreCached(state.sql, range, { timeZone });
-    return Response.json(stats, { headers: { "cache-control": "no-store" } });
+  GET({ url, state }) {
+    return orBusy(async () => {
+      const query = await readQuery(url);
+      const timeZone = state.config.analyticsTz;
+      const { range } = await asBadRequest(() => resolveQueryDays(state.sql, query, { timeZone }));
+      const stats = await loadExploreCached(state.sql, range, { timeZone });
+      return Response.json(stats, { headers: { "cache-control": "no-store" } });
+    });
   },
 };

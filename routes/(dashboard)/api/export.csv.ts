@@ -1,17 +1,19 @@
 import type { AppState } from "../../../lib/app_state.ts";
-import { readExport } from "../../../lib/dashboard_request.ts";
+import { orBusy, readExport } from "../../../lib/dashboard_request.ts";
 import type { Handlers } from "../../../server/mod.ts";
 
 /** `GET /api/export.csv?…`: the selected range's counts per bucket and key, as CSV. */
 export const handler: Handlers<AppState> = {
-  async GET({ url, state }) {
-    const { csv, filename } = await readExport(state, url.searchParams);
-    return new Response(csv, {
-      headers: {
-        "content-type": "text/csv; charset=utf-8",
-        "content-disposition": `attachment; filename="${filename}"`,
-        "cache-control": "no-store",
-      },
+  GET({ url, state }) {
+    return orBusy(async () => {
+      const { csv, filename } = await readExport(state, url);
+      return new Response(csv, {
+        headers: {
+          "content-type": "text/csv; charset=utf-8",
+          "content-disposition": `attachment; filename="${filename}"`,
+          "cache-control": "no-store",
+        },
+      });
     });
   },
 };

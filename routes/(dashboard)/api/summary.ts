@@ -1,11 +1,13 @@
 import type { AppState } from "../../../lib/app_state.ts";
-import { readSummary } from "../../../lib/dashboard_request.ts";
+import { orBusy, readSummary } from "../../../lib/dashboard_request.ts";
 import type { Handlers } from "../../../server/mod.ts";
 
 /** `GET /api/summary?range=&from=&to=&product=&site_version=`: the dashboard's numbers. */
 export const handler: Handlers<AppState> = {
-  async GET({ url, state }) {
-    const summary = await readSummary(state, url.searchParams);
-    return Response.json(summary, { headers: { "cache-control": "no-store" } });
+  GET({ url, state }) {
+    return orBusy(async () => {
+      const summary = await readSummary(state, url);
+      return Response.json(summary, { headers: { "cache-control": "no-store" } });
+    });
   },
 };

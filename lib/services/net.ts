@@ -1,11 +1,10 @@
 /**
- * Small network probes used to decide between "attach" and "bring up".
+ * Small network helpers of the bring-up: waiting for a service, free ports for private ones.
  *
  * @module
  */
 
 export { isListening } from "../tcp_probe.ts";
-import { isListening } from "../tcp_probe.ts";
 
 /** Polls `probe` every `intervalMs` until it returns true or `timeoutMs` passes. */
 export async function waitFor(
@@ -21,24 +20,70 @@ export async function waitFor(
   throw new Error(`Timed out after ${options.timeoutMs / 1000} s waiting for ${what}`);
 }
 
-/** Asks the OS for a free TCP port on 127.0.0.1. */
+/**
+ * A free TCP port on 127.0.0.1 for a service this project starts (a private broker or
+ * Postgres, a test server). It is picked below the kernel's ephemeral range: a port in
+ * that range can be taken, between our check and the service's bind, by any outgoing
+ * connection's local end (a test opening thousands of sockets made a private broker
+ * fail with "Address already in use"). Where no room is below the range, the OS picks.
+ */
 export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
+  return freePorts(1);
 }
 
 /**
  * A free port whose successor is free too: a private Kafka broker listens on `port`
  * and its controller on `port + 1`.
  */
-export async function freePortPair(): Promise<number> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const port = freePort();
-    if (port < 65535 && !await isListening("127.0.0.1", port + 1)) return port;
+export function freePortPair(): Promise<number> {
+  return Promise.resolve(freePorts(2));
+}
+
+/** Lowest port picked from (below it are well-known and registered services). */
+const PICK_FROM = 20_000;
+
+function freePorts(count: number): number {
+  const below = ephemeralStart();
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = below - PICK_FROM > 1_000
+      ? PICK_FROM + Math.floor(Math.random() * (below - PICK_FROM - count))
+      : osPort();
+    if (port + count - 1 <= 65535 && canBind(port, count)) return port;
   }
-  throw new Error("Cannot find two free consecutive ports for a private broker");
+  throw new Error(`Cannot find ${count} free consecutive port(s) on 127.0.0.1`);
+}
+
+function canBind(port: number, count: number): boolean {
+  const listeners: Deno.Listener[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      listeners.push(Deno.listen({ hostname: "127.0.0.1", port: port + i }));
+    }
+    return true;
+  } catch {
+    return false;
+  } finally {
+    for (const listener of listeners) listener.close();
+  }
+}
+
+function osPort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+/** The first port of the kernel's ephemeral range (Linux), or 32768. */
+function ephemeralStart(): number {
+  try {
+    const first = Number(
+      Deno.readTextFileSync("/proc/sys/net/ipv4/ip_local_port_range").split(/\s+/)[0],
+    );
+    return Number.isInteger(first) && first > 0 ? first : 32_768;
+  } catch {
+    return 32_768;
+  }
 }
 
 /** True when a process with `pid` runs (a zombie, exited but not reaped, does not). */

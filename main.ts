@@ -3,21 +3,21 @@
  *
  * @module
  */
-import { compileTrust } from "./lib/client_address.ts";
-import { type Config, loadConfig } from "./lib/config.ts";
-import { prepareAttached } from "./lib/attach.ts";
-import { connect } from "./lib/db.ts";
-import type { AppState } from "./lib/app_state.ts";
+import { compileTrust } from "./lib/web/client_address.ts";
+import { type Config, loadConfig } from "./lib/process/config.ts";
+import { prepareAttached } from "./lib/process/attach.ts";
+import { connect } from "./lib/db/client.ts";
+import type { AppState } from "./lib/web/app_state.ts";
 import { createApp, type RouteInfo } from "./server/mod.ts";
 import { serveGuarded } from "./server/guarded_serve.ts";
 import type { GuardStats } from "./server/conn_guard.ts";
-import { onShutdown } from "./lib/shutdown.ts";
-import { createLiveHub } from "./lib/live_hub.ts";
-import { createDashboardAuth } from "./lib/auth.ts";
-import { createKafkaProbe } from "./lib/kafka_probe.ts";
-import { loadIngestStatus } from "./lib/queries.ts";
-import { createEventProducer } from "./lib/producer.ts";
-import { createShopState } from "./lib/shop_state.ts";
+import { onShutdown } from "./lib/process/shutdown.ts";
+import { createLiveHub } from "./lib/live/hub.ts";
+import { createDashboardAuth } from "./lib/web/auth.ts";
+import { createKafkaProbe } from "./lib/kafka/probe.ts";
+import { loadIngestStatus } from "./lib/dashboard/queries.ts";
+import { createEventProducer } from "./lib/shop/producer.ts";
+import { createShopState } from "./lib/shop/state.ts";
 
 /** A running web server. */
 export interface WebServer {
@@ -83,7 +83,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     port: config.port,
     hostname: config.hostname,
     worker: {
-      url: new URL("./lib/guard_worker.ts", import.meta.url),
+      url: new URL("./lib/web/guard_worker.ts", import.meta.url),
       data: { trustProxy: config.trustProxy },
     },
     onWorkerFailure: options.onFatal,

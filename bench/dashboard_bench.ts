@@ -19,16 +19,22 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { connect, dropDatabase, ensureDatabase, type Sql, withDatabase } from "../lib/db.ts";
-import { migrate } from "../lib/migrate.ts";
-import { decodeLiveUpdate, liveChannel } from "../lib/live_update.ts";
-import { createKafka, deleteTopics, dlqTopic, ensureTopics } from "../lib/kafka.ts";
-import { loadConfig } from "../lib/config.ts";
-import { type EcommerceEvent, encodeEvent, newId, PRODUCTS, SITE_VERSIONS } from "../lib/event.ts";
+import { connect, dropDatabase, ensureDatabase, type Sql, withDatabase } from "../lib/db/client.ts";
+import { migrate } from "../lib/db/migrate.ts";
+import { decodeLiveUpdate, liveChannel } from "../lib/live/notify.ts";
+import { createKafka, deleteTopics, dlqTopic, ensureTopics } from "../lib/kafka/client.ts";
+import { loadConfig } from "../lib/process/config.ts";
+import {
+  type EcommerceEvent,
+  encodeEvent,
+  newId,
+  PRODUCTS,
+  SITE_VERSIONS,
+} from "../lib/core/event.ts";
 import { freePort, waitFor } from "../lib/services/net.ts";
 import { startWebServer } from "../main.ts";
-import type { Summary } from "../lib/summary.ts";
-import type { LiveMessage } from "../lib/live_hub.ts";
+import type { Summary } from "../lib/dashboard/model.ts";
+import type { LiveMessage } from "../lib/live/hub.ts";
 import { launchBrowser } from "../tests/support/browser.ts";
 
 const { values } = parseArgs({

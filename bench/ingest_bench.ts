@@ -22,16 +22,16 @@ import {
   Consumer as PlatformaticConsumer,
   type Message as PlatformaticMessage,
 } from "@platformatic/kafka";
-import { connect, dropDatabase, ensureDatabase, type Sql, withDatabase } from "../lib/db.ts";
-import { migrate } from "../lib/migrate.ts";
-import { createKafka, deleteTopics, dlqTopic, ensureTopics } from "../lib/kafka.ts";
+import { connect, dropDatabase, ensureDatabase, type Sql, withDatabase } from "../lib/db/client.ts";
+import { migrate } from "../lib/db/migrate.ts";
+import { createKafka, deleteTopics, dlqTopic, ensureTopics } from "../lib/kafka/client.ts";
 import { ensureServices } from "../lib/services/mod.ts";
-import { encodeEvent, latestEventTime, newId, parseEventMessage } from "../lib/event.ts";
-import { storeEvents } from "../lib/store.ts";
+import { encodeEvent, latestEventTime, newId, parseEventMessage } from "../lib/core/event.ts";
+import { storeEvents } from "../lib/rollups/store.ts";
 import { commitBatch, type RawMessage, splitBatch } from "../lib/ingest/batch.ts";
-import { checkInvariant } from "../lib/ingest/invariant.ts";
-import { decodeLiveUpdate, liveChannel } from "../lib/live_update.ts";
-import { randomEvent } from "../tests/ingest_support.ts";
+import { checkInvariant } from "../lib/rollups/invariant.ts";
+import { decodeLiveUpdate, liveChannel } from "../lib/live/notify.ts";
+import { randomEvent } from "../tests/support/ingest.ts";
 
 const { values: args } = parseArgs({
   args: Deno.args,

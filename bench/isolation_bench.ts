@@ -20,9 +20,9 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { loadConfig } from "../lib/config.ts";
-import { connect, withDatabase } from "../lib/db.ts";
-import { addDays, dayIn, type Summary } from "../lib/summary.ts";
+import { loadConfig } from "../lib/process/config.ts";
+import { connect, withDatabase } from "../lib/db/client.ts";
+import { addDays, dayIn, type Summary } from "../lib/dashboard/model.ts";
 import { startWebServer, type WebServer } from "../main.ts";
 import { createTestTopic, testServices } from "../tests/support/services.ts";
 import {

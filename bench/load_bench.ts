@@ -17,11 +17,11 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { connect, dropDatabase, ensureDatabase, withDatabase } from "../lib/db.ts";
-import { parseCsvFields, parseCsvHeader } from "../lib/csv_row.ts";
-import { generateCsv } from "../lib/gen/csv_writer.ts";
-import { migrate } from "../lib/migrate.ts";
-import { storeEvents } from "../lib/store.ts";
+import { connect, dropDatabase, ensureDatabase, withDatabase } from "../lib/db/client.ts";
+import { parseCsvFields, parseCsvHeader } from "../lib/load/csv_row.ts";
+import { generateCsv } from "../lib/synth/csv_writer.ts";
+import { migrate } from "../lib/db/migrate.ts";
+import { storeEvents } from "../lib/rollups/store.ts";
 import { ensureServices } from "../lib/services/mod.ts";
 
 const { values } = parseArgs({

@@ -22,11 +22,11 @@
  */
 import process from "node:process";
 import { parseArgs } from "node:util";
-import { loadConfig } from "../lib/config.ts";
-import { PRODUCTS } from "../lib/event.ts";
-import { issueImpression } from "../lib/impressions.ts";
-import { newId } from "../lib/event.ts";
-import { signVisitorId } from "../lib/visitor.ts";
+import { loadConfig } from "../lib/process/config.ts";
+import { PRODUCTS } from "../lib/core/event.ts";
+import { issueImpression } from "../lib/shop/impressions.ts";
+import { newId } from "../lib/core/event.ts";
+import { signVisitorId } from "../lib/shop/visitor.ts";
 import { startWebServer } from "../main.ts";
 import { createTestDatabase, createTestTopic } from "../tests/support/services.ts";
 

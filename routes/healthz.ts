@@ -1,7 +1,7 @@
 import type { Handlers } from "../server/mod.ts";
-import type { AppState } from "../lib/app_state.ts";
-import { authorize } from "../lib/auth.ts";
-import { clientOf } from "../lib/client_address.ts";
+import type { AppState } from "../lib/web/app_state.ts";
+import { authorize } from "../lib/web/auth.ts";
+import { clientOf } from "../lib/web/client_address.ts";
 import { loadIngestHealth } from "../lib/ingest/health.ts";
 
 /**

@@ -1,8 +1,8 @@
-import type { AppState } from "../lib/app_state.ts";
-import { clientOf } from "../lib/client_address.ts";
-import { sessionCookie, signIn } from "../lib/auth.ts";
-import { readBody } from "../lib/read_body.ts";
-import { sameOriginPath } from "../lib/redirect_target.ts";
+import type { AppState } from "../lib/web/app_state.ts";
+import { clientOf } from "../lib/web/client_address.ts";
+import { sessionCookie, signIn } from "../lib/web/auth.ts";
+import { readBody } from "../lib/web/read_body.ts";
+import { sameOriginPath } from "../lib/web/redirect_target.ts";
 import { type Handlers, HttpError, type PageProps } from "../server/mod.ts";
 
 interface LoginData {

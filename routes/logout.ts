@@ -1,7 +1,7 @@
-import type { AppState } from "../lib/app_state.ts";
-import { clearedSessionCookie, sessionSecret } from "../lib/auth.ts";
-import { clientOf } from "../lib/client_address.ts";
-import { isSameOrigin } from "../lib/csrf.ts";
+import type { AppState } from "../lib/web/app_state.ts";
+import { clearedSessionCookie, sessionSecret } from "../lib/web/auth.ts";
+import { clientOf } from "../lib/web/client_address.ts";
+import { isSameOrigin } from "../lib/shop/csrf.ts";
 import { type Handlers, HttpError } from "../server/mod.ts";
 
 /**

@@ -8,7 +8,7 @@
  */
 import { parseArgs } from "node:util";
 import { dirname } from "node:path";
-import { generateCsv } from "../lib/gen/csv_writer.ts";
+import { generateCsv } from "../lib/synth/csv_writer.ts";
 
 const USAGE = "Usage: deno task gen [--rows 8471220] [--seed 1] [--out data/product.csv]";
 

@@ -7,10 +7,10 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { prepare } from "../lib/bootstrap.ts";
-import { loadConfig } from "../lib/config.ts";
-import { connect } from "../lib/db.ts";
-import { latestEventTime } from "../lib/event.ts";
+import { prepare } from "../lib/process/prepare.ts";
+import { loadConfig } from "../lib/process/config.ts";
+import { connect } from "../lib/db/client.ts";
+import { latestEventTime } from "../lib/core/event.ts";
 import { loadCsv, LoadError } from "../lib/load/loader.ts";
 import { createProgressReporter, summaryLine } from "../lib/load/progress.ts";
 

@@ -7,11 +7,11 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { loadConfig } from "../lib/config.ts";
-import { prepare } from "../lib/bootstrap.ts";
-import { connect } from "../lib/db.ts";
-import { mergeRollups } from "../lib/merge.ts";
-import { checkInvariant } from "../lib/ingest/invariant.ts";
+import { loadConfig } from "../lib/process/config.ts";
+import { prepare } from "../lib/process/prepare.ts";
+import { connect } from "../lib/db/client.ts";
+import { mergeRollups } from "../lib/rollups/merge.ts";
+import { checkInvariant } from "../lib/rollups/invariant.ts";
 
 async function main(): Promise<number> {
   const { values } = parseArgs({

@@ -4,17 +4,17 @@
  * relative timing scaled by `--speed` (default 3600: an hour of data per second;
  * `max`: as fast as Kafka takes them). `--shift-to-now` moves every timestamp by one
  * constant so the first row is now. Rows follow the bulk importer's rules
- * (lib/csv_row.ts); rejected rows are reported with their line and skipped.
+ * (lib/load/csv_row.ts); rejected rows are reported with their line and skipped.
  *
  * @module
  */
 import { parseArgs } from "node:util";
-import { loadConfig } from "../lib/config.ts";
-import { prepare } from "../lib/bootstrap.ts";
-import { createEventProducer, type EventProducer } from "../lib/producer.ts";
-import { parseSpeed } from "../lib/replay_clock.ts";
-import { replayFile, type ReplaySummary } from "../lib/replay.ts";
-import { onShutdown } from "../lib/shutdown.ts";
+import { loadConfig } from "../lib/process/config.ts";
+import { prepare } from "../lib/process/prepare.ts";
+import { createEventProducer, type EventProducer } from "../lib/shop/producer.ts";
+import { parseSpeed } from "../lib/synth/replay_clock.ts";
+import { replayFile, type ReplaySummary } from "../lib/synth/replay.ts";
+import { onShutdown } from "../lib/process/shutdown.ts";
 
 const USAGE = "Usage: deno task replay <file.csv> [--speed 3600|max] [--shift-to-now]";
 

@@ -11,14 +11,14 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { loadConfig } from "../lib/config.ts";
-import { prepare } from "../lib/bootstrap.ts";
+import { loadConfig } from "../lib/process/config.ts";
+import { prepare } from "../lib/process/prepare.ts";
 import { launchBrowser } from "../tests/support/browser.ts";
 import { startWebServer, type WebServer } from "../main.ts";
-import { createKafka } from "../lib/kafka.ts";
-import { type EcommerceEvent, encodeEvent, newId, PRODUCTS } from "../lib/event.ts";
+import { createKafka } from "../lib/kafka/client.ts";
+import { type EcommerceEvent, encodeEvent, newId, PRODUCTS } from "../lib/core/event.ts";
 import { waitFor } from "../lib/services/net.ts";
-import { dayIn, startOfDay, type Summary, sumProducts } from "../lib/summary.ts";
+import { dayIn, startOfDay, type Summary, sumProducts } from "../lib/dashboard/model.ts";
 
 /**
  * About `count` events of visits spread over today so far: an impression, sometimes a

@@ -6,8 +6,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { loadConfig } from "../lib/config.ts";
-import { prepare } from "../lib/bootstrap.ts";
+import { loadConfig } from "../lib/process/config.ts";
+import { prepare } from "../lib/process/prepare.ts";
 import { saveStarted, stopRecorded } from "../lib/services/mod.ts";
 
 async function main() {

@@ -7,10 +7,10 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { prepareAttached } from "../lib/attach.ts";
-import { createDashboardAuth } from "../lib/auth.ts";
-import { loadConfig } from "../lib/config.ts";
-import { connect } from "../lib/db.ts";
+import { prepareAttached } from "../lib/process/attach.ts";
+import { createDashboardAuth } from "../lib/web/auth.ts";
+import { loadConfig } from "../lib/process/config.ts";
+import { connect } from "../lib/db/client.ts";
 
 async function main(): Promise<number> {
   const { values } = parseArgs({

@@ -7,11 +7,11 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { loadConfig } from "../lib/config.ts";
-import { prepare } from "../lib/bootstrap.ts";
-import { createEventProducer } from "../lib/producer.ts";
-import { isShuttingDown, onShutdown } from "../lib/shutdown.ts";
-import { createUsers, parseDuration, simulateVisit } from "../lib/traffic.ts";
+import { loadConfig } from "../lib/process/config.ts";
+import { prepare } from "../lib/process/prepare.ts";
+import { createEventProducer } from "../lib/shop/producer.ts";
+import { isShuttingDown, onShutdown } from "../lib/process/shutdown.ts";
+import { createUsers, parseDuration, simulateVisit } from "../lib/synth/traffic.ts";
 
 const USAGE = "Usage: deno task simulate [--rate 200] [--duration 60s] [--users 5000]";
 

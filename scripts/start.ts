@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { loadConfig } from "../lib/config.ts";
-import { prepare } from "../lib/bootstrap.ts";
+import { loadConfig } from "../lib/process/config.ts";
+import { prepare } from "../lib/process/prepare.ts";
 import { stopServices } from "../lib/services/mod.ts";
 import { waitFor } from "../lib/services/net.ts";
 

@@ -7,10 +7,10 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { prepare } from "../lib/bootstrap.ts";
-import { loadConfig } from "../lib/config.ts";
-import { connect } from "../lib/db.ts";
-import { computeStats, type Funnel, type Stats, StatsOptionError } from "../lib/stats.ts";
+import { prepare } from "../lib/process/prepare.ts";
+import { loadConfig } from "../lib/process/config.ts";
+import { connect } from "../lib/db/client.ts";
+import { computeStats, type Funnel, type Stats, StatsOptionError } from "../lib/dashboard/stats.ts";
 
 const USAGE = "Usage: deno task stats [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--json]";
 

@@ -25,7 +25,7 @@ import { closeFrame, type FrameRefusal, FrameScanner } from "./ws_frames.ts";
 /** The header in which the guard passes the client's TCP address (`host:port`) on. */
 export const PEER_HEADER = "x-conn-guard-peer";
 
-/** The limits the guard enforces (defaults and variables: `lib/config.ts`). */
+/** The limits the guard enforces (defaults and variables: `lib/process/config.ts`). */
 export interface ConnectionLimits {
   /** Open client connections in all; more are refused with 503. */
   maxConnections: number;

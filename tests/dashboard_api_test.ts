@@ -4,12 +4,12 @@
 // and the WebSocket (and other origins are refused), and the live socket delivers
 // NOTIFY deltas coalesced.
 import assert from "node:assert/strict";
-import { encodeLiveUpdate, liveChannel } from "../lib/live_update.ts";
-import type { LiveMessage } from "../lib/live_hub.ts";
-import { PRODUCTS, TITLES } from "../lib/event.ts";
-import { addDays, dayIn, startOfDay, type Summary } from "../lib/summary.ts";
+import { encodeLiveUpdate, liveChannel } from "../lib/live/notify.ts";
+import type { LiveMessage } from "../lib/live/hub.ts";
+import { PRODUCTS, TITLES } from "../lib/core/event.ts";
+import { addDays, dayIn, startOfDay, type Summary } from "../lib/dashboard/model.ts";
 import { testServices } from "./support/services.ts";
-import { loadConfig } from "../lib/config.ts";
+import { loadConfig } from "../lib/process/config.ts";
 import { startWebServer } from "../main.ts";
 import {
   countEvents,
@@ -17,7 +17,7 @@ import {
   seed,
   spreadEvents,
   startTestDashboard,
-} from "./dashboard_support.ts";
+} from "./support/dashboard.ts";
 
 const TZ = "America/New_York";
 // kafkajs (the shop's producer in the web server) keeps timers past disconnect.

@@ -7,12 +7,12 @@
 // (The 1-second target is measured by bench/dashboard_bench.ts; this test logs the
 // latency it saw and asserts the change.)
 import assert from "node:assert/strict";
-import { createKafka } from "../lib/kafka.ts";
-import { type EcommerceEvent, encodeEvent } from "../lib/event.ts";
+import { createKafka } from "../lib/kafka/client.ts";
+import { type EcommerceEvent, encodeEvent } from "../lib/core/event.ts";
 import { startIngestWorker } from "../workers/ingest.ts";
 import { launchBrowser, watchCsp } from "./support/browser.ts";
 import { testServices } from "./support/services.ts";
-import { makeEvent, seed, spreadEvents, startTestDashboard } from "./dashboard_support.ts";
+import { makeEvent, seed, spreadEvents, startTestDashboard } from "./support/dashboard.ts";
 
 const KPI = (name: string) => `[data-testid="kpi-${name}"]`;
 

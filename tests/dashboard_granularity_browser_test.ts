@@ -4,12 +4,12 @@
 // the allowed days.
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
-import { encodeLiveUpdate, liveChannel } from "../lib/live_update.ts";
-import { PRODUCTS } from "../lib/event.ts";
-import type { Summary } from "../lib/summary.ts";
+import { encodeLiveUpdate, liveChannel } from "../lib/live/notify.ts";
+import { PRODUCTS } from "../lib/core/event.ts";
+import type { Summary } from "../lib/dashboard/model.ts";
 import { launchBrowser } from "./support/browser.ts";
 import { testServices } from "./support/services.ts";
-import { makeEvent, seed, spreadEvents, startTestDashboard } from "./dashboard_support.ts";
+import { makeEvent, seed, spreadEvents, startTestDashboard } from "./support/dashboard.ts";
 
 const TZ = "America/New_York";
 const sanitize = { sanitizeOps: false, sanitizeResources: false };

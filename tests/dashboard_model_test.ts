@@ -14,8 +14,8 @@ import {
   startOfDay,
   type Summary,
   summarySearch,
-} from "../lib/summary.ts";
-import { PRODUCTS } from "../lib/event.ts";
+} from "../lib/dashboard/model.ts";
+import { PRODUCTS } from "../lib/core/event.ts";
 import { digitGroups } from "../components/dashboard/format.tsx";
 
 Deno.test("the URL state parses, normalizes and prints back", () => {

@@ -6,10 +6,10 @@
 // redraws its charts when shown again.
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
-import { encodeLiveUpdate, liveChannel, type TickerEvent } from "../lib/live_update.ts";
+import { encodeLiveUpdate, liveChannel, type TickerEvent } from "../lib/live/notify.ts";
 import { launchBrowser, watchCsp } from "./support/browser.ts";
 import { testServices } from "./support/services.ts";
-import { makeEvent, seed, startTestDashboard } from "./dashboard_support.ts";
+import { makeEvent, seed, startTestDashboard } from "./support/dashboard.ts";
 
 const sanitize = { sanitizeOps: false, sanitizeResources: false };
 type MinuteDelta = Parameters<typeof encodeLiveUpdate>[0][number];

@@ -1,8 +1,8 @@
 /** The synthetic dataset: format, determinism, and the shape the issue asks for. */
 import assert from "node:assert/strict";
-import { parseCsvFields, parseCsvHeader } from "../lib/csv_row.ts";
-import { GEN_HEADER, generateCsv } from "../lib/gen/csv_writer.ts";
-import { tempDir } from "./load_support.ts";
+import { parseCsvFields, parseCsvHeader } from "../lib/load/csv_row.ts";
+import { GEN_HEADER, generateCsv } from "../lib/synth/csv_writer.ts";
+import { tempDir } from "./support/load.ts";
 
 async function generateText(rows: number, seed: number, chunkBytes = 64 * 1024): Promise<string> {
   const parts: Uint8Array[] = [];

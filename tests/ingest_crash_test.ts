@@ -5,8 +5,8 @@
  */
 import assert, { deepEqual as assertEquals } from "node:assert/strict";
 import { startIngestWorker } from "../workers/ingest.ts";
-import { checkInvariant } from "../lib/ingest/invariant.ts";
-import type { Sql } from "../lib/db.ts";
+import { checkInvariant } from "../lib/rollups/invariant.ts";
+import type { Sql } from "../lib/db/client.ts";
 import { createTestDatabase, createTestTopic } from "./support/services.ts";
 import {
   eventCount,
@@ -16,7 +16,7 @@ import {
   spawnWorker,
   waitFor,
   type WorkerProcess,
-} from "./ingest_support.ts";
+} from "./support/ingest.ts";
 
 async function storedOffsets(sql: Sql): Promise<number> {
   const [row] = await sql`select coalesce(sum(next_offset), 0)::int8 as n from ingest_offsets`;

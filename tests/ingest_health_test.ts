@@ -2,7 +2,7 @@
 import assert, { deepEqual as assertEquals } from "node:assert/strict";
 import { startIngestWorker } from "../workers/ingest.ts";
 import { startWebServer } from "../main.ts";
-import { loadConfig } from "../lib/config.ts";
+import { loadConfig } from "../lib/process/config.ts";
 import { loadIngestHealth } from "../lib/ingest/health.ts";
 import { createTestDatabase, createTestTopic } from "./support/services.ts";
 import {
@@ -11,7 +11,7 @@ import {
   produce,
   randomEvent,
   waitFor,
-} from "./ingest_support.ts";
+} from "./support/ingest.ts";
 
 Deno.test({
   name:

@@ -5,12 +5,12 @@
  */
 import assert, { deepEqual as assertEquals } from "node:assert/strict";
 import { startIngestWorker } from "../workers/ingest.ts";
-import { checkInvariant } from "../lib/ingest/invariant.ts";
-import { MERGE_LOCK_ID, mergeRollups, ROLLUPS } from "../lib/merge.ts";
-import { storeEvents } from "../lib/store.ts";
-import type { Sql } from "../lib/db.ts";
+import { checkInvariant } from "../lib/rollups/invariant.ts";
+import { MERGE_LOCK_ID, mergeRollups, ROLLUPS } from "../lib/rollups/merge.ts";
+import { storeEvents } from "../lib/rollups/store.ts";
+import type { Sql } from "../lib/db/client.ts";
 import { createTestDatabase, createTestTopic } from "./support/services.ts";
-import { eventMessages, produce, randomEvent, waitFor } from "./ingest_support.ts";
+import { eventMessages, produce, randomEvent, waitFor } from "./support/ingest.ts";
 
 /** Per-key sums of every rollup, read in one statement (one snapshot). */
 async function keySums(sql: Sql): Promise<Map<string, number>> {

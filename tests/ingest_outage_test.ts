@@ -5,12 +5,12 @@
  */
 import assert, { deepEqual as assertEquals } from "node:assert/strict";
 import { startIngestWorker } from "../workers/ingest.ts";
-import { checkInvariant } from "../lib/ingest/invariant.ts";
-import { ensureTopics } from "../lib/kafka.ts";
+import { checkInvariant } from "../lib/rollups/invariant.ts";
+import { ensureTopics } from "../lib/kafka/client.ts";
 import { freePortPair } from "../lib/services/net.ts";
 import { kafkaDataDir, startLocalKafka, stopLocalKafka } from "../lib/services/kafka_local.ts";
 import { createTestDatabase, uniqueName } from "./support/services.ts";
-import { eventCount, eventMessages, produce, randomEvent, waitFor } from "./ingest_support.ts";
+import { eventCount, eventMessages, produce, randomEvent, waitFor } from "./support/ingest.ts";
 
 Deno.test({
   name: "the worker rides out a broker outage and stores everything once it is back",

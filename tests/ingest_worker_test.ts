@@ -1,8 +1,8 @@
 import assert, { deepEqual as assertEquals } from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { startIngestWorker } from "../workers/ingest.ts";
-import { checkInvariant } from "../lib/ingest/invariant.ts";
-import { decodeLiveUpdate, liveChannel } from "../lib/live_update.ts";
+import { checkInvariant } from "../lib/rollups/invariant.ts";
+import { decodeLiveUpdate, liveChannel } from "../lib/live/notify.ts";
 import { createTestDatabase, createTestTopic } from "./support/services.ts";
 import { DLQ_HEADERS } from "../lib/ingest/dlq.ts";
 import {
@@ -14,7 +14,7 @@ import {
   readDlq,
   type TestMessage,
   waitFor,
-} from "./ingest_support.ts";
+} from "./support/ingest.ts";
 
 Deno.test({
   name: "worker stores produced events, keeps the invariant, NOTIFYs within a second and merges",

@@ -3,9 +3,9 @@
  * final line, the rejects file, a second load of the same file, and interruptions.
  */
 import assert from "node:assert/strict";
-import type { Sql } from "../lib/db.ts";
-import { generateCsv } from "../lib/gen/csv_writer.ts";
-import { checkInvariant } from "../lib/ingest/invariant.ts";
+import type { Sql } from "../lib/db/client.ts";
+import { generateCsv } from "../lib/synth/csv_writer.ts";
+import { checkInvariant } from "../lib/rollups/invariant.ts";
 import { createTestDatabase } from "./support/services.ts";
 import {
   HEADER,
@@ -16,7 +16,7 @@ import {
   runLoadCli,
   snapshot,
   tempDir,
-} from "./load_support.ts";
+} from "./support/load.ts";
 
 const FINAL_LINE = /^loaded (\d+), duplicates (\d+), rejected (\d+) in [\d.]+ s \(\d+ rows\/s\)$/m;
 

@@ -3,10 +3,10 @@
  * function `deno task load` runs) into a fresh database.
  */
 import assert from "node:assert/strict";
-import { checkInvariant } from "../lib/ingest/invariant.ts";
+import { checkInvariant } from "../lib/rollups/invariant.ts";
 import { LoadError } from "../lib/load/loader.ts";
 import { createTestDatabase } from "./support/services.ts";
-import { HEADER, load, readRejects, row, storedEvents, tempDir } from "./load_support.ts";
+import { HEADER, load, readRejects, row, storedEvents, tempDir } from "./support/load.ts";
 
 Deno.test("load accepts a UTF-8 BOM, CRLF and LF line ends, and skips blank lines", async () => {
   await using db = await createTestDatabase("load_bom");

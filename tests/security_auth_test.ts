@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { createApp, type RouteInfo } from "../server/mod.ts";
 import { rawRequest, type RawResponse } from "./support/raw_http.ts";
 import { testServices } from "./support/services.ts";
-import { startTestDashboard } from "./dashboard_support.ts";
+import { startTestDashboard } from "./support/dashboard.ts";
 
 const sanitize = { sanitizeOps: false, sanitizeResources: false };
 const TOKEN = "place-not-list-0123456789";

@@ -4,7 +4,7 @@
 // stays flat, 8,000 sockets from one client are all but the cap refused with 503 while
 // another client is served, and the live hub's socket caps answer 503 with the reason.
 import assert from "node:assert/strict";
-import { CONNECTION_DEFAULTS, type ConnectionConfig, loadConfig } from "../lib/config.ts";
+import { CONNECTION_DEFAULTS, type ConnectionConfig, loadConfig } from "../lib/process/config.ts";
 import { freePort } from "../lib/services/net.ts";
 import { startWebServer, type WebServer } from "../main.ts";
 import { createTestDatabase, createTestTopic } from "./support/services.ts";

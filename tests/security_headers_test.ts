@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { launchBrowser, watchCsp } from "./support/browser.ts";
 import { testServices } from "./support/services.ts";
-import { makeEvent, seed, startTestDashboard } from "./dashboard_support.ts";
+import { makeEvent, seed, startTestDashboard } from "./support/dashboard.ts";
 
 const sanitize = { sanitizeOps: false, sanitizeResources: false };
 const TOKEN = "headers-token-0123456789";

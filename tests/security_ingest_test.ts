@@ -9,13 +9,13 @@ import { createHash } from "node:crypto";
 import { Producer, stringSerializers } from "@platformatic/kafka";
 import { startIngestWorker } from "../workers/ingest.ts";
 import { type IngestWorker } from "../lib/ingest/worker.ts";
-import { checkInvariant } from "../lib/ingest/invariant.ts";
+import { checkInvariant } from "../lib/rollups/invariant.ts";
 import { DLQ_HEADERS } from "../lib/ingest/dlq.ts";
-import { createKafka, dlqTopic, ensureTopics } from "../lib/kafka.ts";
-import { type EcommerceEvent, encodeEvent } from "../lib/event.ts";
-import { migrate, type Migration, readMigrations } from "../lib/migrate.ts";
-import { createEventProducer } from "../lib/producer.ts";
-import { replayFile } from "../lib/replay.ts";
+import { createKafka, dlqTopic, ensureTopics } from "../lib/kafka/client.ts";
+import { type EcommerceEvent, encodeEvent } from "../lib/core/event.ts";
+import { migrate, type Migration, readMigrations } from "../lib/db/migrate.ts";
+import { createEventProducer } from "../lib/shop/producer.ts";
+import { replayFile } from "../lib/synth/replay.ts";
 import { loadCsv } from "../lib/load/loader.ts";
 import { createTestDatabase, createTestTopic, testServices } from "./support/services.ts";
 import {
@@ -29,9 +29,9 @@ import {
   readDlq,
   spawnWorker,
   waitFor,
-} from "./ingest_support.ts";
-import { HEADER, readRejects, row, runLoadCli, tempDir } from "./load_support.ts";
-import { TopicReader } from "./shop_support.ts";
+} from "./support/ingest.ts";
+import { HEADER, readRejects, row, runLoadCli, tempDir } from "./support/load.ts";
+import { TopicReader } from "./support/shop.ts";
 
 const MiB = 1024 * 1024;
 const KiB = 1024;
@@ -315,7 +315,7 @@ Deno.test({
       ...eventMessages([soon, past, later, farAway]),
       { key: legacy.user_id, value: JSON.stringify(legacy) },
     ]);
-    // As `deno task worker` runs, so the variable goes through lib/config.ts.
+    // As `deno task worker` runs, so the variable goes through lib/process/config.ts.
     const log: string[] = [];
     const child = spawnWorker(db.url, topic.brokers, topic.topic, {
       env: { ANALYTICS_MAX_FUTURE: "1h" },

@@ -7,8 +7,8 @@
 // summary and export reads run two at a time, each on one backend, and past 100 waiting
 // they get 503 too, while the shop answers.
 import assert from "node:assert/strict";
-import { DASHBOARD_READS, DASHBOARD_WAITING } from "../lib/dashboard_gate.ts";
-import { PRODUCTS, TITLES } from "../lib/event.ts";
+import { DASHBOARD_READS, DASHBOARD_WAITING } from "../lib/dashboard/gate.ts";
+import { PRODUCTS, TITLES } from "../lib/core/event.ts";
 import {
   addDays,
   dayIn,
@@ -16,7 +16,7 @@ import {
   MAX_POINTS,
   startOfDay,
   type Summary,
-} from "../lib/summary.ts";
+} from "../lib/dashboard/model.ts";
 import { testServices } from "./support/services.ts";
 import {
   countEvents,
@@ -24,7 +24,7 @@ import {
   seed,
   spreadEvents,
   startTestDashboard,
-} from "./dashboard_support.ts";
+} from "./support/dashboard.ts";
 
 const TZ = "America/New_York";
 // kafkajs (the shop's producer in the web server) keeps timers past disconnect.

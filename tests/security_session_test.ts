@@ -6,10 +6,10 @@
 // when a trusted proxy says the client used https. Against the real Postgres.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { loadConfig } from "../lib/config.ts";
+import { loadConfig } from "../lib/process/config.ts";
 import { startWebServer } from "../main.ts";
 import { testServices } from "./support/services.ts";
-import { startTestDashboard } from "./dashboard_support.ts";
+import { startTestDashboard } from "./support/dashboard.ts";
 
 const sanitize = { sanitizeOps: false, sanitizeResources: false };
 const TOKEN = "session-token-0123456789";

@@ -7,7 +7,7 @@
 //
 // Each step checks, in order: statuses, then headers/body, then the events.
 import assert from "node:assert/strict";
-import { DEFAULT_ADDRESS_LIMITS, DEFAULT_VISITOR_LIMITS, parseLimits } from "../lib/shop_limits.ts";
+import { DEFAULT_ADDRESS_LIMITS, DEFAULT_VISITOR_LIMITS, parseLimits } from "../lib/shop/limits.ts";
 import { createTestTopic, testServices } from "./support/services.ts";
 import {
   orderRefusal,
@@ -15,7 +15,7 @@ import {
   startTestShop,
   TopicReader,
   Visitor,
-} from "./shop_support.ts";
+} from "./support/shop.ts";
 
 const GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
 

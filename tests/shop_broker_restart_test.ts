@@ -5,16 +5,16 @@
 // and the worker stores each exactly once. A private broker on a free port, so the
 // shared one is never touched.
 import assert from "node:assert/strict";
-import { loadConfig } from "../lib/config.ts";
-import { createKafka, ensureTopics } from "../lib/kafka.ts";
+import { loadConfig } from "../lib/process/config.ts";
+import { createKafka, ensureTopics } from "../lib/kafka/client.ts";
 import { freePortPair } from "../lib/services/net.ts";
 import { kafkaDataDir, startLocalKafka, stopLocalKafka } from "../lib/services/kafka_local.ts";
 import { startWebServer } from "../main.ts";
-import { checkInvariant } from "../lib/ingest/invariant.ts";
+import { checkInvariant } from "../lib/rollups/invariant.ts";
 import { startIngestWorker } from "../lib/ingest/worker.ts";
 import { createTestDatabase, uniqueName } from "./support/services.ts";
-import { waitFor } from "./ingest_support.ts";
-import { TopicReader, Visitor } from "./shop_support.ts";
+import { waitFor } from "./support/ingest.ts";
+import { TopicReader, Visitor } from "./support/shop.ts";
 
 Deno.test({
   name: "pages stay fast while the broker is down, and every event arrives after it restarts",

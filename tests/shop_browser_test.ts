@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { launchBrowser, watchCsp } from "./support/browser.ts";
 import { createTestTopic, testServices } from "./support/services.ts";
-import { PHONE_UA, startTestShop, TopicReader } from "./shop_support.ts";
+import { PHONE_UA, startTestShop, TopicReader } from "./support/shop.ts";
 
 Deno.test({
   name: "a phone visitor's ad view, click and order reach Kafka once each; a reload adds nothing",

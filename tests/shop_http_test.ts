@@ -4,9 +4,9 @@
 // partition (key = user_id), so once a later order of theirs is read, anything the
 // earlier requests emitted would have been read before it.
 import assert from "node:assert/strict";
-import { pageId } from "../lib/shop_events.ts";
+import { pageId } from "../lib/shop/events.ts";
 import { createTestTopic, testServices } from "./support/services.ts";
-import { orderRefusal, startTestShop, TopicReader, Visitor } from "./shop_support.ts";
+import { orderRefusal, startTestShop, TopicReader, Visitor } from "./support/shop.ts";
 
 Deno.test({
   name: "shop HTTP: beacons, clicks, orders, 404s and escaping",

@@ -2,8 +2,8 @@
 // exactly once, under concurrency, across two ledgers (as two web processes would be),
 // and inside one group-committed batch.
 import assert from "node:assert/strict";
-import { connect } from "../lib/db.ts";
-import { consumeImpressions, type Impression, ImpressionLedger } from "../lib/impressions.ts";
+import { connect } from "../lib/db/client.ts";
+import { consumeImpressions, type Impression, ImpressionLedger } from "../lib/shop/impressions.ts";
 import { createTestDatabase } from "./support/services.ts";
 
 const impression = (nonce: string): Impression => ({

@@ -3,8 +3,8 @@
 // log), and close() reports what it could not deliver. Port 1 on the loopback has no
 // broker, so no Kafka is needed.
 import assert from "node:assert/strict";
-import { EventProducer } from "../lib/producer.ts";
-import { shopEvent } from "../lib/shop_events.ts";
+import { EventProducer } from "../lib/shop/producer.ts";
+import { shopEvent } from "../lib/shop/events.ts";
 
 const event = () =>
   shopEvent({

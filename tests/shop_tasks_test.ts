@@ -1,10 +1,10 @@
 // The shop's tasks against the real Kafka: replay (row rules, pacing, --shift-to-now)
 // in-process and as `deno task replay`, and `deno task simulate` as a subprocess.
 import assert from "node:assert/strict";
-import { createEventProducer } from "../lib/producer.ts";
-import { replayFile } from "../lib/replay.ts";
+import { createEventProducer } from "../lib/shop/producer.ts";
+import { replayFile } from "../lib/synth/replay.ts";
 import { createTestDatabase, createTestTopic, testServices } from "./support/services.ts";
-import { TopicReader } from "./shop_support.ts";
+import { TopicReader } from "./support/shop.ts";
 
 const ids = (n: number) => n.toString(16).padStart(32, "0");
 

@@ -1,14 +1,14 @@
 // The shop's pure rules: signed visitor cookie, bots and site version, impression ids, form tokens,
 // the rate limiter, the events' contract, the simulator's mix, the replay's clock.
 import assert from "node:assert/strict";
-import { normalizeEvent } from "../lib/event.ts";
-import { IMPRESSION_TTL_MS, issueImpression, verifyImpression } from "../lib/impressions.ts";
-import { checkCsrf, csrfToken } from "../lib/csrf.ts";
-import { FORM_TOKEN_TTL_MS, issueFormToken, verifyFormToken } from "../lib/form_token.ts";
-import { createRateLimiter } from "../lib/rate_limit.ts";
-import { pageId, shopEvent } from "../lib/shop_events.ts";
-import { createUsers, parseDuration, seededRandom, simulateVisit } from "../lib/traffic.ts";
-import { parseSpeed, ReplayClock, shiftToNow } from "../lib/replay_clock.ts";
+import { normalizeEvent } from "../lib/core/event.ts";
+import { IMPRESSION_TTL_MS, issueImpression, verifyImpression } from "../lib/shop/impressions.ts";
+import { checkCsrf, csrfToken } from "../lib/shop/csrf.ts";
+import { FORM_TOKEN_TTL_MS, issueFormToken, verifyFormToken } from "../lib/shop/form_token.ts";
+import { createRateLimiter } from "../lib/core/rate_limit.ts";
+import { pageId, shopEvent } from "../lib/shop/events.ts";
+import { createUsers, parseDuration, seededRandom, simulateVisit } from "../lib/synth/traffic.ts";
+import { parseSpeed, ReplayClock, shiftToNow } from "../lib/synth/replay_clock.ts";
 import {
   isBotAgent,
   readCookie,
@@ -17,8 +17,8 @@ import {
   visitorCookie,
   visitorId,
   visitorOf,
-} from "../lib/visitor.ts";
-import { DESKTOP_UA, PHONE_UA } from "./shop_support.ts";
+} from "../lib/shop/visitor.ts";
+import { DESKTOP_UA, PHONE_UA } from "./support/shop.ts";
 
 const secret = new TextEncoder().encode("test-secret-0123456789abcdef");
 const userId = "0123456789abcdef0123456789abcdef";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { dropDatabase, withDatabase } from "../lib/db.ts";
-import { deleteTopics } from "../lib/kafka.ts";
+import { dropDatabase, withDatabase } from "../lib/db/client.ts";
+import { deleteTopics } from "../lib/kafka/client.ts";
 import { freePort, isAlive, isListening } from "../lib/services/net.ts";
 import { testServices, uniqueName } from "./support/services.ts";
 

@@ -1,8 +1,8 @@
 /** computeStats and `deno task stats` on a small known data set, checked against events. */
 import assert from "node:assert/strict";
-import { computeStats } from "../lib/stats.ts";
+import { computeStats } from "../lib/dashboard/stats.ts";
 import { createTestDatabase } from "./support/services.ts";
-import { HEADER, load, row, tempDir } from "./load_support.ts";
+import { HEADER, load, row, tempDir } from "./support/load.ts";
 
 // 12 events over two New York days; user 1 and page 1 are the busiest.
 function rows(): string[] {

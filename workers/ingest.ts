@@ -5,9 +5,9 @@
  *
  * @module
  */
-import { loadConfig } from "../lib/config.ts";
-import { prepare } from "../lib/bootstrap.ts";
-import { onShutdown } from "../lib/shutdown.ts";
+import { loadConfig } from "../lib/process/config.ts";
+import { prepare } from "../lib/process/prepare.ts";
+import { onShutdown } from "../lib/process/shutdown.ts";
 import { startIngestWorker } from "../lib/ingest/worker.ts";
 
 export { startIngestWorker } from "../lib/ingest/worker.ts";

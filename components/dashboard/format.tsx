@@ -6,7 +6,7 @@
  * @module
  */
 import type { Ref } from "preact";
-import type { Product, SiteVersion, Title } from "../../lib/event.ts";
+import type { Product, SiteVersion, Title } from "../../lib/core/event.ts";
 
 /** The window event the dashboard sends when its range of days changes (`detail`: DayRange). */
 export const RANGE_EVENT = "dashboard-range";

@@ -1,5 +1,5 @@
-import type { Product } from "../../lib/event.ts";
-import { CSRF_FIELD } from "../../lib/csrf.ts";
+import type { Product } from "../../lib/core/event.ts";
+import { CSRF_FIELD } from "../../lib/shop/csrf.ts";
 
 /** The "Order now" form: posts the product with the visitor's form token to `/order`. */
 export function OrderForm({ product, csrf }: { product: Product; csrf: string }) {

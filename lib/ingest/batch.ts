@@ -7,16 +7,16 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import type { Sql, Tx } from "../db.ts";
-import { type EcommerceEvent, parseEventMessage, type TimeBound } from "../event.ts";
-import { encodeLiveUpdate, liveChannel } from "../live_update.ts";
+import type { Sql, Tx } from "../db/client.ts";
+import { type EcommerceEvent, parseEventMessage, type TimeBound } from "../core/event.ts";
+import { encodeLiveUpdate, liveChannel } from "../live/notify.ts";
 import {
   copyNewEvents,
   isCopyConflict,
   type MinuteDelta,
   storeEvents,
   type StoreResult,
-} from "../store.ts";
+} from "../rollups/store.ts";
 import { copyReject, type RejectCopy } from "./reject_copy.ts";
 
 /** The parts of a Kafka message the worker reads (kafkajs's and others' shapes fit). */

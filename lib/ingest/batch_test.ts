@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
-import { encodeEvent, newId } from "../event.ts";
-import { randomEvent } from "../../tests/ingest_support.ts";
+import { encodeEvent, newId } from "../core/event.ts";
+import { randomEvent } from "../../tests/support/ingest.ts";
 import { splitBatch } from "./batch.ts";
 import { copyReject } from "./reject_copy.ts";
 import { DLQ_HEADERS, dlqMessages } from "./dlq.ts";
-import { describeError, RetryAborted, retryWithBackoff } from "./retry.ts";
-import { isConnectionError } from "./pool.ts";
-import { isClosedSocketWrite } from "./postgres_guard.ts";
+import { describeError, RetryAborted, retryWithBackoff } from "../core/retry.ts";
+import { isConnectionError } from "../db/pool.ts";
+import { isClosedSocketWrite } from "../db/guard.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 

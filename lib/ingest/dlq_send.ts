@@ -20,7 +20,7 @@
 import { Buffer } from "node:buffer";
 import type { DlqRefusal } from "./batch.ts";
 import type { DlqMessage } from "./dlq.ts";
-import { describeError, retryWithBackoff } from "./retry.ts";
+import { describeError, retryWithBackoff } from "../core/retry.ts";
 
 /**
  * Broker error types (kafkajs's `type`) that the same message will always get again.

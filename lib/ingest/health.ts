@@ -5,9 +5,9 @@
  *
  * @module
  */
-import type { Queryable } from "../db.ts";
-import { consumerLag, type PartitionLag } from "./lag.ts";
-import { withTimeout } from "./pool.ts";
+import type { Queryable } from "../db/client.ts";
+import { consumerLag, type PartitionLag } from "../kafka/lag.ts";
+import { withTimeout } from "../db/pool.ts";
 
 /** A worker that reported within the last {@linkcode LIVE_WORKER_SECONDS}. */
 export interface LiveWorker {

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Sql } from "../db.ts";
+import type { Sql } from "../db/client.ts";
 
 /** Counters of one worker process. */
 export interface WorkerCounters {

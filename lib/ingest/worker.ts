@@ -10,17 +10,17 @@
  *
  * @module
  */
-import { type Consumer, createKafka, dlqTopic, type Producer } from "../kafka.ts";
-import { DEFAULT_MAX_FUTURE_MS, latestEventTime } from "../event.ts";
-import { type MergeResult, startMergeLoop } from "../merge.ts";
+import { type Consumer, createKafka, dlqTopic, type Producer } from "../kafka/client.ts";
+import { DEFAULT_MAX_FUTURE_MS, latestEventTime } from "../core/event.ts";
+import { type MergeResult, startMergeLoop } from "../rollups/merge.ts";
 import { commitBatch, type RawMessage, recordDlqRefusals, splitBatch } from "./batch.ts";
 import { dlqMessages } from "./dlq.ts";
 import { sendToDlq } from "./dlq_send.ts";
 import { copyBytes } from "./reject_copy.ts";
 import { WorkerMetrics } from "./metrics.ts";
-import { describeError, RetryAborted, retryWithBackoff } from "./retry.ts";
-import { guardPostgresClosedSocketWrites } from "./postgres_guard.ts";
-import { isConnectionError, ReplaceablePool, withTimeout } from "./pool.ts";
+import { describeError, RetryAborted, retryWithBackoff } from "../core/retry.ts";
+import { guardPostgresClosedSocketWrites } from "../db/guard.ts";
+import { isConnectionError, ReplaceablePool, withTimeout } from "../db/pool.ts";
 import type { EachBatchPayload } from "kafkajs";
 
 /**

@@ -7,9 +7,9 @@
  *
  * @module
  */
-import type { CanonicalRow } from "../copy_batch.ts";
-import { type CsvHeader, isPossibleTime } from "../csv_row.ts";
-import { PRODUCTS, SITE_VERSIONS, type TimeBound, TITLES } from "../event.ts";
+import type { CanonicalRow } from "../rollups/copy_batch.ts";
+import { type CsvHeader, isPossibleTime } from "./csv_row.ts";
+import { PRODUCTS, SITE_VERSIONS, type TimeBound, TITLES } from "../core/event.ts";
 
 const COMMA = 44;
 const encoder = new TextEncoder();

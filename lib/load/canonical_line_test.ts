@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { CopyBatch } from "../copy_batch.ts";
-import { type CsvHeader, parseCsvFields, parseCsvHeader } from "../csv_row.ts";
-import type { TimeBound } from "../event.ts";
+import { CopyBatch } from "../rollups/copy_batch.ts";
+import { type CsvHeader, parseCsvFields, parseCsvHeader } from "./csv_row.ts";
+import type { TimeBound } from "../core/event.ts";
 import { CanonicalLineReader } from "./canonical_line.ts";
 
 const COLUMNS = ["order_id", "user_id", "page_id", "product", "site_version", "time", "title"];

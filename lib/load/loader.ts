@@ -18,11 +18,11 @@
  *
  * @module
  */
-import type { Sql } from "../db.ts";
-import { CopyBatch } from "../copy_batch.ts";
-import { type CsvHeader, isBlankRow, parseCsvFields, parseCsvHeader } from "../csv_row.ts";
-import { latestEventTime, type TimeBound } from "../event.ts";
-import { copyNewEvents, isCopyConflict, storeEvents } from "../store.ts";
+import type { Sql } from "../db/client.ts";
+import { CopyBatch } from "../rollups/copy_batch.ts";
+import { type CsvHeader, isBlankRow, parseCsvFields, parseCsvHeader } from "./csv_row.ts";
+import { latestEventTime, type TimeBound } from "../core/event.ts";
+import { copyNewEvents, isCopyConflict, storeEvents } from "../rollups/store.ts";
 import { CanonicalLineReader } from "./canonical_line.ts";
 import { LineCursor, openCsv } from "./csv_source.ts";
 import { openRejects } from "./rejects.ts";

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { createKafka } from "../kafka.ts";
+import { createKafka } from "../kafka/client.ts";
 import { isAlive, isListening, waitFor } from "./net.ts";
 import { hasCommand, run, spawnDaemon } from "./spawn.ts";
 

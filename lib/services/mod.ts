@@ -19,7 +19,7 @@ import { findPostgresBin, startLocalPostgres, stopLocalPostgres } from "./postgr
 import type { LocalPostgres } from "./postgres_local.ts";
 import { isAlive, isListening, waitFor } from "./net.ts";
 import { hasCommand, run } from "./spawn.ts";
-import { defaultPostgresUser } from "../attach.ts";
+import { defaultPostgresUser } from "../process/attach.ts";
 
 /** Where the services are, and what this call started. */
 export interface Services {

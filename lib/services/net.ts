@@ -4,7 +4,7 @@
  * @module
  */
 
-export { isListening } from "../tcp_probe.ts";
+export { isListening } from "../process/tcp_probe.ts";
 
 /** Polls `probe` every `intervalMs` until it returns true or `timeoutMs` passes. */
 export async function waitFor(

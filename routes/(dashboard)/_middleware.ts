@@ -1,6 +1,6 @@
-import type { AppState } from "../../lib/app_state.ts";
-import { authorize } from "../../lib/auth.ts";
-import { clientOf } from "../../lib/client_address.ts";
+import type { AppState } from "../../lib/web/app_state.ts";
+import { authorize } from "../../lib/web/auth.ts";
+import { clientOf } from "../../lib/web/client_address.ts";
 import type { Middleware } from "../../server/mod.ts";
 
 /**

@@ -1,9 +1,9 @@
-import type { AppState } from "../../lib/app_state.ts";
-import { orBusy, readSummary } from "../../lib/dashboard_request.ts";
-import type { Summary } from "../../lib/summary.ts";
+import type { AppState } from "../../lib/web/app_state.ts";
+import { orBusy, readSummary } from "../../lib/web/dashboard_request.ts";
+import type { Summary } from "../../lib/dashboard/model.ts";
 import type { Handlers, PageProps } from "../../server/mod.ts";
-import DashboardView from "../../islands/dashboard_view.tsx";
-import ExplorePanel from "../../islands/explore_panel.tsx";
+import DashboardView from "../../islands/DashboardView.tsx";
+import ExplorePanel from "../../islands/ExplorePanel.tsx";
 
 /** `GET /dashboard?range=&from=&to=&product=&site_version=`: the live dashboard. */
 export const handler: Handlers<AppState> = {

@@ -1,10 +1,10 @@
 import type { Handlers, PageProps } from "../../server/mod.ts";
-import type { AppState } from "../../lib/app_state.ts";
-import { CATALOG, type CatalogEntry } from "../../lib/catalog.ts";
-import { PRODUCTS } from "../../lib/event.ts";
-import { issueImpression } from "../../lib/impressions.ts";
-import { clientOf } from "../../lib/client_address.ts";
-import { visitorHeaders, visitorOf } from "../../lib/visitor.ts";
+import type { AppState } from "../../lib/web/app_state.ts";
+import { CATALOG, type CatalogEntry } from "../../lib/shop/catalog.ts";
+import { PRODUCTS } from "../../lib/core/event.ts";
+import { issueImpression } from "../../lib/shop/impressions.ts";
+import { clientOf } from "../../lib/web/client_address.ts";
+import { visitorHeaders, visitorOf } from "../../lib/shop/visitor.ts";
 import AdBanner from "../../islands/AdBanner.tsx";
 import { ShopFrame } from "../../components/shop/ShopFrame.tsx";
 

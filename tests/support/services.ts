@@ -5,9 +5,15 @@
  *
  * @module
  */
-import { connect, dropDatabase, ensureDatabase, type Sql, withDatabase } from "../../lib/db.ts";
-import { migrate } from "../../lib/migrate.ts";
-import { deleteTopics, dlqTopic, ensureTopics } from "../../lib/kafka.ts";
+import {
+  connect,
+  dropDatabase,
+  ensureDatabase,
+  type Sql,
+  withDatabase,
+} from "../../lib/db/client.ts";
+import { migrate } from "../../lib/db/migrate.ts";
+import { deleteTopics, dlqTopic, ensureTopics } from "../../lib/kafka/client.ts";
 import { ensureServices } from "../../lib/services/mod.ts";
 
 interface Endpoints {

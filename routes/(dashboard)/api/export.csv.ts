@@ -1,5 +1,5 @@
-import type { AppState } from "../../../lib/app_state.ts";
-import { orBusy, readExport } from "../../../lib/dashboard_request.ts";
+import type { AppState } from "../../../lib/web/app_state.ts";
+import { orBusy, readExport } from "../../../lib/web/dashboard_request.ts";
 import type { Handlers } from "../../../server/mod.ts";
 
 /** `GET /api/export.csv?…`: the selected range's counts per bucket and key, as CSV. */

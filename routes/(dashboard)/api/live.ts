@@ -1,5 +1,5 @@
-import type { AppState } from "../../../lib/app_state.ts";
-import { clientOf } from "../../../lib/client_address.ts";
+import type { AppState } from "../../../lib/web/app_state.ts";
+import { clientOf } from "../../../lib/web/client_address.ts";
 import { HttpError } from "../../../server/mod.ts";
 import type { Handlers } from "../../../server/mod.ts";
 

@@ -1,5 +1,5 @@
-import type { AppState } from "../../../lib/app_state.ts";
-import { orBusy, readSummary } from "../../../lib/dashboard_request.ts";
+import type { AppState } from "../../../lib/web/app_state.ts";
+import { orBusy, readSummary } from "../../../lib/web/dashboard_request.ts";
 import type { Handlers } from "../../../server/mod.ts";
 
 /** `GET /api/summary?range=&from=&to=&product=&site_version=`: the dashboard's numbers. */

@@ -1,10 +1,10 @@
 import type { Handlers, RouteContext } from "../../../server/mod.ts";
-import type { AppState } from "../../../lib/app_state.ts";
-import { clientOf } from "../../../lib/client_address.ts";
-import { isSameOrigin } from "../../../lib/csrf.ts";
-import { readBody } from "../../../lib/read_body.ts";
-import { recordShow, shopContext, type ShowResult } from "../../../lib/shop_actions.ts";
-import { isBotAgent, siteVersionOf, visitorId } from "../../../lib/visitor.ts";
+import type { AppState } from "../../../lib/web/app_state.ts";
+import { clientOf } from "../../../lib/web/client_address.ts";
+import { isSameOrigin } from "../../../lib/shop/csrf.ts";
+import { readBody } from "../../../lib/web/read_body.ts";
+import { recordShow, shopContext, type ShowResult } from "../../../lib/shop/actions.ts";
+import { isBotAgent, siteVersionOf, visitorId } from "../../../lib/shop/visitor.ts";
 
 /** A beacon's largest accepted body: `{"impression":"…"}` is under 100 bytes. */
 const MAX_BODY_BYTES = 1024;

@@ -1,9 +1,9 @@
 import { HttpError } from "../../../server/mod.ts";
 import type { Handlers, PageProps } from "../../../server/mod.ts";
-import type { AppState } from "../../../lib/app_state.ts";
-import { type CatalogEntry, findCategory } from "../../../lib/catalog.ts";
-import { checkOrderReceipt } from "../../../lib/shop_actions.ts";
-import { visitorId } from "../../../lib/visitor.ts";
+import type { AppState } from "../../../lib/web/app_state.ts";
+import { type CatalogEntry, findCategory } from "../../../lib/shop/catalog.ts";
+import { checkOrderReceipt } from "../../../lib/shop/actions.ts";
+import { visitorId } from "../../../lib/shop/visitor.ts";
 import { ShopFrame } from "../../../components/shop/ShopFrame.tsx";
 
 interface Data {

@@ -1,11 +1,11 @@
 import type { Handlers, PageProps, RouteContext } from "../../../server/mod.ts";
-import type { AppState } from "../../../lib/app_state.ts";
-import { findCategory } from "../../../lib/catalog.ts";
-import { clientOf } from "../../../lib/client_address.ts";
-import { checkCsrf } from "../../../lib/csrf.ts";
-import { readBody } from "../../../lib/read_body.ts";
-import { placeOrder, shopContext } from "../../../lib/shop_actions.ts";
-import { isBotAgent, siteVersionOf } from "../../../lib/visitor.ts";
+import type { AppState } from "../../../lib/web/app_state.ts";
+import { findCategory } from "../../../lib/shop/catalog.ts";
+import { clientOf } from "../../../lib/web/client_address.ts";
+import { checkCsrf } from "../../../lib/shop/csrf.ts";
+import { readBody } from "../../../lib/web/read_body.ts";
+import { placeOrder, shopContext } from "../../../lib/shop/actions.ts";
+import { isBotAgent, siteVersionOf } from "../../../lib/shop/visitor.ts";
 import { ShopFrame } from "../../../components/shop/ShopFrame.tsx";
 
 /** The order form's largest accepted body (it holds two short fields). */

@@ -1,10 +1,10 @@
 import type { Handlers, PageProps } from "../../../server/mod.ts";
-import type { AppState } from "../../../lib/app_state.ts";
-import { CATALOG, type CatalogEntry, findCategory } from "../../../lib/catalog.ts";
-import { csrfToken } from "../../../lib/csrf.ts";
-import { recordClick, shopContext } from "../../../lib/shop_actions.ts";
-import { clientOf } from "../../../lib/client_address.ts";
-import { visitorHeaders, visitorOf } from "../../../lib/visitor.ts";
+import type { AppState } from "../../../lib/web/app_state.ts";
+import { CATALOG, type CatalogEntry, findCategory } from "../../../lib/shop/catalog.ts";
+import { csrfToken } from "../../../lib/shop/csrf.ts";
+import { recordClick, shopContext } from "../../../lib/shop/actions.ts";
+import { clientOf } from "../../../lib/web/client_address.ts";
+import { visitorHeaders, visitorOf } from "../../../lib/shop/visitor.ts";
 import { OrderForm } from "../../../components/shop/OrderForm.tsx";
 import { ShopFrame } from "../../../components/shop/ShopFrame.tsx";
 
@@ -16,7 +16,7 @@ type Data = { entry: CatalogEntry; csrf: string } | { missing: string };
 /**
  * A product page. Opened from an ad (`?i=<impression id>`), it counts the click once;
  * a reload or a second visit with the same id counts nothing, nor does a bot's or an
- * over-limit click (lib/shop_limits.ts). The page renders the same either way.
+ * over-limit click (lib/shop/limits.ts). The page renders the same either way.
  */
 export const handler: Handlers<AppState> = {
   async GET(ctx) {

@@ -1,0 +1,222 @@
+/**
+ * What the original project computed with Spark, from the database: row count and
+ * date range, events by title, product and device, the funnel (click-through rate =
+ * clicks/shows, conversion = orders/clicks) by product and by device, and the top
+ * users and pages. Everything that a rollup key can answer comes from `rollup_daily`
+ * (a few thousand rows); only the top users and pages, which no rollup keeps, scan
+ * `events` (helped by the `events_user_id` index). Used by `deno task stats` and the
+ * dashboard's explore panel.
+ *
+ * @module
+ */
+import type { Queryable } from "../db/client.ts";
+import {
+  type Product,
+  PRODUCTS,
+  SITE_VERSIONS,
+  type SiteVersion,
+  type Title,
+  TITLES,
+} from "../core/event.ts";
+
+/** Options for {@linkcode computeStats}. */
+export interface StatsOptions {
+  /** First day included (`YYYY-MM-DD`, a calendar day in `timeZone`). */
+  from?: string;
+  /** Last day included (`YYYY-MM-DD`). */
+  to?: string;
+  /** `ANALYTICS_TZ`, the calendar of the daily rollup and of from/to; default UTC. */
+  timeZone?: string;
+  /** How many top users and pages; default 5. */
+  top?: number;
+}
+
+/** Shows, clicks and orders of a group, with its rates (null when undefined). */
+export interface Funnel {
+  shows: number;
+  clicks: number;
+  orders: number;
+  /** Click-through rate: clicks / shows. */
+  ctr: number | null;
+  /** Conversion: orders / clicks. */
+  conversion: number | null;
+}
+
+/** The result of {@linkcode computeStats}. */
+export interface Stats {
+  from: string | null;
+  to: string | null;
+  timeZone: string;
+  /** Events in the range. */
+  events: number;
+  /** Earliest and latest event time in the range (ISO UTC), null when there are none. */
+  firstEvent: string | null;
+  lastEvent: string | null;
+  byTitle: Record<Title, number>;
+  byProduct: { product: Product; events: number; share: number | null }[];
+  /** Desktop vs mobile share of events. */
+  bySiteVersion: { site_version: SiteVersion; events: number; share: number | null }[];
+  funnelByProduct: ({ product: Product } & Funnel)[];
+  funnelBySiteVersion: ({ site_version: SiteVersion } & Funnel)[];
+  topUsers: { user_id: string; events: number }[];
+  topPages: { page_id: string; events: number }[];
+  /** Milliseconds each part took (the parts run concurrently). */
+  timings: { rollups: number; range: number; topUsers: number; topPages: number; total: number };
+}
+
+/** Thrown for an invalid option; the message names it. */
+export class StatsOptionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "StatsOptionError";
+  }
+}
+
+function checkDay(name: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  const date = match ? new Date(`${value}T00:00:00Z`) : undefined;
+  if (!date || Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== value) {
+    throw new StatsOptionError(`Invalid --${name} "${value}": expected a date as YYYY-MM-DD`);
+  }
+  return value;
+}
+
+async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
+  const started = performance.now();
+  const result = await work();
+  return [result, performance.now() - started];
+}
+
+function funnel(shows: number, clicks: number, orders: number): Funnel {
+  return {
+    shows,
+    clicks,
+    orders,
+    ctr: shows > 0 ? clicks / shows : null,
+    conversion: clicks > 0 ? orders / clicks : null,
+  };
+}
+
+/** Computes the statistics for the whole data set or a range of days. */
+export async function computeStats(sql: Queryable, options: StatsOptions = {}): Promise<Stats> {
+  const from = checkDay("from", options.from);
+  const to = checkDay("to", options.to);
+  if (from && to && from > to) {
+    throw new StatsOptionError(`Invalid range "${from}".."${to}": --from is after --to`);
+  }
+  const timeZone = options.timeZone ?? "UTC";
+  const top = options.top ?? 5;
+  const started = performance.now();
+  // Day bounds as instants, for the queries on events and the hourly rollup.
+  const start = from
+    ? sql`(${from}::date)::timestamp at time zone ${timeZone}`
+    : sql`'-infinity'::timestamptz`;
+  const end = to
+    ? sql`(${to}::date + 1)::timestamp at time zone ${timeZone}`
+    : sql`'infinity'::timestamptz`;
+  // No filter at all without a range: the top-users index-only scan then reads just
+  // the index.
+  const timeWhere = from || to ? sql`where event_time >= ${start} and event_time < ${end}` : sql``;
+  const dayFilter = sql`day >= coalesce(${from ?? null}::date, '-infinity') and day <= coalesce(${
+    to ?? null
+  }::date, 'infinity')`;
+
+  const [[keys, rollupsMs], [range, rangeMs], [users, usersMs], [pages, pagesMs]] = await Promise
+    .all([
+      timed(() =>
+        sql`
+        select product, site_version, title, sum(n)::int8 as n from rollup_daily
+        where ${dayFilter} group by 1, 2, 3`
+      ),
+      timed(async () => {
+        // The hourly rollup narrows the first and last hour; the BRIN index on
+        // event_time makes reading those two hours of events cheap.
+        const [hours] = await sql`
+        select min(hour) as first, max(hour) as last from rollup_hourly
+        where hour >= date_trunc('hour', ${start}) and hour < ${end}`;
+        if (!hours.first) return { first: null, last: null };
+        const [row] = await sql`
+        select
+          (select min(event_time) from events
+            where event_time >= greatest(${hours.first}::timestamptz, ${start})
+              and event_time < ${hours.first}::timestamptz + interval '1 hour') as first,
+          (select max(event_time) from events
+            where event_time >= ${hours.last}::timestamptz
+              and event_time < least(${hours.last}::timestamptz + interval '1 hour', ${end})) as last`;
+        return { first: row.first as Date | null, last: row.last as Date | null };
+      }),
+      timed(() =>
+        // The id is formatted only for the winners, not for each of millions of groups.
+        sql`
+        select replace(user_id::text, '-', '') as id, n from (
+          select user_id, count(*)::int8 as n from events ${timeWhere}
+          group by user_id order by n desc, user_id limit ${top}
+        ) t order by n desc, user_id`
+      ),
+      timed(() =>
+        sql`
+        select replace(page_id::text, '-', '') as id, n from (
+          select page_id, count(*)::int8 as n from events ${timeWhere}
+          group by page_id order by n desc, page_id limit ${top}
+        ) t order by n desc, page_id`
+      ),
+    ]);
+
+  const byTitle = Object.fromEntries(TITLES.map((t) => [t, 0])) as Record<Title, number>;
+  const perProduct = new Map(PRODUCTS.map((p) => [p, { shows: 0, clicks: 0, orders: 0, all: 0 }]));
+  const perSite = new Map(
+    SITE_VERSIONS.map((s) => [s, { shows: 0, clicks: 0, orders: 0, all: 0 }]),
+  );
+  let events = 0;
+  for (const key of keys) {
+    const n = key.n as number;
+    events += n;
+    byTitle[key.title as Title] += n;
+    for (const group of [perProduct.get(key.product), perSite.get(key.site_version)]) {
+      if (!group) continue;
+      group.all += n;
+      if (key.title === "banner_show") group.shows += n;
+      else if (key.title === "banner_click") group.clicks += n;
+      else if (key.title === "order") group.orders += n;
+    }
+  }
+  const share = (n: number) => events > 0 ? n / events : null;
+  return {
+    from: from ?? null,
+    to: to ?? null,
+    timeZone,
+    events,
+    firstEvent: range.first ? range.first.toISOString() : null,
+    lastEvent: range.last ? range.last.toISOString() : null,
+    byTitle,
+    byProduct: [...perProduct].map(([product, g]) => ({
+      product,
+      events: g.all,
+      share: share(g.all),
+    }))
+      .sort((a, b) => b.events - a.events),
+    bySiteVersion: [...perSite].map(([site_version, g]) => ({
+      site_version,
+      events: g.all,
+      share: share(g.all),
+    })),
+    funnelByProduct: [...perProduct].map(([product, g]) => ({
+      product,
+      ...funnel(g.shows, g.clicks, g.orders),
+    })),
+    funnelBySiteVersion: [...perSite].map(([site_version, g]) => ({
+      site_version,
+      ...funnel(g.shows, g.clicks, g.orders),
+    })),
+    topUsers: users.map((row) => ({ user_id: row.id as string, events: row.n as number })),
+    topPages: pages.map((row) => ({ page_id: row.id as string, events: row.n as number })),
+    timings: {
+      rollups: Math.round(rollupsMs),
+      range: Math.round(rangeMs),
+      topUsers: Math.round(usersMs),
+      topPages: Math.round(pagesMs),
+      total: Math.round(performance.now() - started),
+    },
+  };
+}

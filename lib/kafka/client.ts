@@ -1,0 +1,100 @@
+/**
+ * The Kafka client behind one module, so it can be swapped: connection factory and
+ * topic creation. Everything else imports Kafka types from here.
+ *
+ * @module
+ */
+import process from "node:process";
+import { Kafka, logLevel } from "kafkajs";
+import type { Admin, Consumer, Producer } from "kafkajs";
+// Every kafkajs client of the project decodes Snappy, LZ4 and ZSTD batches too.
+import "./codecs.ts";
+
+export type { Admin, Consumer, Producer };
+export { Kafka };
+
+// kafkajs 2.2.4's request queue schedules `setTimeout(fn, throttledUntil - now)` with
+// throttledUntil = -1 before any throttling: a harmless negative delay that the runtime
+// reports on every connection. Drop only that warning; all others pass through.
+const emitWarning = process.emitWarning.bind(process);
+process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+  const type = typeof rest[0] === "string" ? rest[0] : (rest[0] as { type?: string })?.type;
+  const name = warning instanceof Error ? warning.name : type;
+  if (name === "TimeoutNegativeWarning") return;
+  (emitWarning as (...args: unknown[]) => void)(warning, ...rest);
+}) as typeof process.emitWarning;
+
+/** Partitions of the main topic (the DLQ gets the same). */
+export const TOPIC_PARTITIONS = 6;
+
+/** The dead-letter topic for `topic`. */
+export function dlqTopic(topic: string): string {
+  return `${topic}.dlq`;
+}
+
+/** Options for {@linkcode createKafka}. */
+export interface KafkaOptions {
+  /** Shown in the broker's logs and metrics; default `ecommerce`. */
+  clientId?: string;
+  /** kafkajs's own log level; default errors only (its warnings are noisy and known). */
+  verbose?: boolean;
+  /** No kafkajs logs at all: for callers that report failures themselves (the shop's producer). */
+  quiet?: boolean;
+  /** A health probe: no retries and short timeouts, so a dead broker answers "no" fast. */
+  probe?: boolean;
+}
+
+/** Creates a kafkajs client for `brokers` with retry settings suited to a local broker. */
+export function createKafka(brokers: string[], options: KafkaOptions = {}): Kafka {
+  return new Kafka({
+    clientId: options.clientId ?? "ecommerce",
+    brokers,
+    logLevel: options.quiet ? logLevel.NOTHING : options.verbose ? logLevel.INFO : logLevel.ERROR,
+    connectionTimeout: options.probe ? 1_000 : 3_000,
+    requestTimeout: options.probe ? 3_000 : 30_000,
+    retry: options.probe
+      ? { retries: 0 }
+      : { initialRetryTime: 200, retries: 8, maxRetryTime: 5_000 },
+  });
+}
+
+/**
+ * Creates `topic` and `<topic>.dlq` with {@linkcode TOPIC_PARTITIONS} partitions when
+ * missing; leaves existing topics untouched. Safe when several processes race.
+ */
+export async function ensureTopics(brokers: string[], topic: string): Promise<void> {
+  const admin = createKafka(brokers, { clientId: "ecommerce-admin" }).admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = [topic, dlqTopic(topic)].filter((name) => !existing.has(name));
+    if (missing.length === 0) return;
+    try {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((name) => ({
+          topic: name,
+          numPartitions: TOPIC_PARTITIONS,
+          replicationFactor: -1,
+        })),
+      });
+    } catch (error) {
+      // Another process created it first: fine, as long as it exists now.
+      const now = new Set(await admin.listTopics());
+      if (!missing.every((name) => now.has(name))) throw error;
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Deletes topics (tests use this to clean up after themselves). */
+export async function deleteTopics(brokers: string[], topics: string[]): Promise<void> {
+  const admin = createKafka(brokers, { clientId: "ecommerce-admin" }).admin();
+  await admin.connect();
+  try {
+    await admin.deleteTopics({ topics, timeout: 10_000 });
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -1,0 +1,281 @@
+/**
+ * What the shop's routes do when a visitor acts: verify, count once, emit the event.
+ * Each function returns what happened; the routes only shape the HTTP answer.
+ *
+ * @module
+ */
+import type { Product, SiteVersion } from "../core/event.ts";
+import type { FormToken } from "./form_token.ts";
+import type { FormTokenLedger } from "./form_token_ledger.ts";
+import { type ImpressionLedger, verifyImpression } from "./impressions.ts";
+import type { EventProducer, PublishOutcome } from "./producer.ts";
+import { AD_PAGE_PATH, productPath, shopEvent } from "./events.ts";
+import { formatLimit, type LimitedAction, type ShopLimits } from "./limits.ts";
+import { sign, verify } from "./signing.ts";
+
+/** The resources the actions use (a subset of the web process's state). */
+export interface ShopContext {
+  ledger: ImpressionLedger;
+  formTokens: FormTokenLedger;
+  limits: ShopLimits;
+  producer: EventProducer;
+  secret: Uint8Array;
+}
+
+/** The actions' context from the web process's state. */
+export function shopContext(
+  state: {
+    producer: EventProducer;
+    shop: {
+      ledger: ImpressionLedger;
+      formTokens: FormTokenLedger;
+      limits: ShopLimits;
+      secret: Uint8Array;
+    };
+  },
+): ShopContext {
+  const { ledger, formTokens, limits, secret } = state.shop;
+  return { ledger, formTokens, limits, producer: state.producer, secret };
+}
+
+/**
+ * The visitor acting: the verified cookie's id (undefined without a signed one), the
+ * site version, whether the User-Agent is a bot, and the client's address.
+ */
+export interface Actor {
+  userId: string | undefined;
+  siteVersion: SiteVersion;
+  isBot: boolean;
+  address: string;
+}
+
+/** Why an action was not counted, with the HTTP status that says so. */
+export interface Refusal {
+  ok: false;
+  /** 400 bad id, 403 bot, 429 over a limit (see `retryAfterSeconds`). */
+  status: 400 | 403 | 429;
+  reason: string;
+  /** For 429: seconds until the action would be allowed again. */
+  retryAfterSeconds?: number;
+}
+
+const ACTION_NAMES: Record<LimitedAction, string> = {
+  show: "ad views",
+  click: "ad clicks",
+  order: "orders",
+};
+
+/**
+ * Applies the limits to a verified action; undefined when it may count. The reason
+ * starts with `prefix` ("not counted", "Order refused").
+ */
+function refusedByLimits(
+  ctx: ShopContext,
+  action: LimitedAction,
+  actor: Actor & { userId: string },
+  prefix: string,
+): Refusal | undefined {
+  const admission = ctx.limits.admit(action, actor);
+  if (admission.ok) return undefined;
+  if (admission.refusal === "bot") {
+    return {
+      ok: false,
+      status: 403,
+      reason: `${prefix}: the User-Agent is a known bot or crawler, or missing`,
+    };
+  }
+  const who = admission.by === "visitor" ? "this visitor" : "this address";
+  return {
+    ok: false,
+    status: 429,
+    reason: `${prefix}: too many ${ACTION_NAMES[action]} from ${who} (limit ${
+      formatLimit(admission.limit)
+    }): try again in ${wait(admission.retryAfterSeconds)}`,
+    retryAfterSeconds: admission.retryAfterSeconds,
+  };
+}
+
+/** A wait for people: `40 s`, `12 min`, `5 h`. */
+function wait(seconds: number): string {
+  if (seconds < 120) return `${seconds} s`;
+  if (seconds < 120 * 60) return `${Math.ceil(seconds / 60)} min`;
+  return `${Math.ceil(seconds / 3600)} h`;
+}
+
+/** The result of reporting a view: counted, or why not. */
+export type ShowResult = { ok: true; outcome: PublishOutcome } | Refusal;
+
+/**
+ * The viewability beacon (or the no-JavaScript pixel) reports impression `id` as seen:
+ * emits `banner_show` the first time, refuses forged, foreign, expired or repeated ids,
+ * and does not count bots or a visitor or address over its limit.
+ */
+export async function recordShow(ctx: ShopContext, actor: Actor, id: unknown): Promise<ShowResult> {
+  // The event's time is when the report arrived, however long the ledger takes.
+  const time = new Date();
+  const checked = verifyImpression(ctx.secret, id, { userId: actor.userId });
+  if (!checked.ok) return { ok: false, status: 400, reason: checked.reason };
+  const refused = refusedByLimits(ctx, "show", { ...actor, userId: actor.userId! }, "not counted");
+  if (refused) return refused;
+  const fresh = await ctx.ledger.consume(checked.value, ["show"]);
+  if (!fresh.has("show")) return { ok: false, status: 400, reason: "impression already counted" };
+  // Queued, not awaited: the beacon's answer does not depend on Kafka's.
+  const queued = ctx.producer.send(shopEvent({
+    title: "banner_show",
+    product: checked.value.product,
+    userId: actor.userId!,
+    siteVersion: actor.siteVersion,
+    page: AD_PAGE_PATH,
+    time,
+  }));
+  return { ok: true, outcome: queued ? "queued" : "dropped" };
+}
+
+/** The result of opening a product page from an ad. */
+export type ClickResult =
+  | { counted: true; titles: ("banner_show" | "banner_click")[] }
+  | { counted: false; reason: string };
+
+/**
+ * A product page opened with impression `id` (`?i=`): emits `banner_click` the first
+ * time. A click proves the ad was seen, so when its view was not reported yet (clicked
+ * within the first second, or no JavaScript and no pixel) `banner_show` is emitted
+ * first, once. Bots and a visitor or address over its click limit count nothing (the
+ * impression stays unused). Never throws for bad ids: the page renders either way.
+ */
+export async function recordClick(
+  ctx: ShopContext,
+  actor: Actor,
+  id: string,
+  product: Product,
+): Promise<ClickResult> {
+  // The events' time is when the page was opened, however long the ledger takes.
+  const time = new Date();
+  const checked = verifyImpression(ctx.secret, id, { userId: actor.userId });
+  if (!checked.ok) return { counted: false, reason: checked.reason };
+  if (checked.value.product !== product) {
+    return { counted: false, reason: `impression is for "${checked.value.product}"` };
+  }
+  const refused = refusedByLimits(ctx, "click", { ...actor, userId: actor.userId! }, "not counted");
+  if (refused) return { counted: false, reason: refused.reason };
+  const fresh = await ctx.ledger.consume(checked.value, ["show", "click"]);
+  if (!fresh.has("click")) return { counted: false, reason: "click already counted" };
+  const titles = fresh.has("show")
+    ? ["banner_show" as const, "banner_click" as const]
+    : ["banner_click" as const];
+  // Queued in this order (one key, one partition: they stay in order on the topic);
+  // the page does not wait for Kafka, whose answer would not change it.
+  for (const title of titles) {
+    ctx.producer.send(shopEvent({
+      title,
+      product,
+      userId: actor.userId!,
+      siteVersion: actor.siteVersion,
+      page: AD_PAGE_PATH,
+      // The click a millisecond after, so a show emitted with it sorts first by time.
+      time: new Date(time.getTime() + (title === "banner_click" ? 1 : 0)),
+    }));
+  }
+  return { counted: true, titles };
+}
+
+/** The result of sending the order form: placed, or why not. */
+export type OrderResult =
+  | {
+    ok: true;
+    orderId: string;
+    outcome: PublishOutcome;
+    /** Path of the success page: `/order/<order id>?product=…&receipt=…`. */
+    location: string;
+  }
+  | Refusal
+  | {
+    ok: false;
+    /** 409: this form already placed an order; 503: the event could not be queued. */
+    status: 409 | 503;
+    reason: string;
+    /** For 409: the success page of the order this form placed. */
+    firstOrder?: string;
+  };
+
+/**
+ * Places the order the form with `token` asks for (the visitor already passed the
+ * form-token check): emits `order` unless the visitor is a bot or over a limit, and
+ * only the first time the token is sent (recorded in Postgres across processes).
+ */
+export async function placeOrder(
+  ctx: ShopContext,
+  actor: Actor & { userId: string },
+  order: { product: Product; token: FormToken },
+): Promise<OrderResult> {
+  const refused = refusedByLimits(ctx, "order", actor, "Order refused");
+  if (refused) return refused;
+  const event = shopEvent({
+    title: "order",
+    product: order.product,
+    userId: actor.userId,
+    siteVersion: actor.siteVersion,
+    page: productPath(order.product),
+  });
+  const claim = { token: order.token, orderId: event.order_id, product: order.product };
+  const claimed = await ctx.formTokens.claim(claim);
+  if (!claimed.claimed) {
+    const first = claimed.first;
+    return {
+      ok: false,
+      status: 409,
+      reason: `Order refused: this form was already sent${
+        first ? ` (order ${first.orderId})` : ""
+      }: open the product page again to order another`,
+      firstOrder: first && receiptPath(ctx.secret, { ...first, userId: actor.userId }),
+    };
+  }
+  // Orders wait for Kafka's acknowledgement, at most 50 ms, so that "your order went
+  // through" normally means "it is on the topic"; after that it is queued and the page
+  // does not wait longer.
+  const outcome = await ctx.producer.publish(event, { waitMs: 50 });
+  if (outcome === "dropped") {
+    // Never sent: the form may be sent again once the producer has room.
+    await ctx.formTokens.release(claim);
+    return {
+      ok: false,
+      status: 503,
+      reason: "Cannot take orders right now: please try again in a minute",
+    };
+  }
+  const location = receiptPath(ctx.secret, {
+    orderId: event.order_id,
+    product: order.product,
+    userId: actor.userId,
+  });
+  return { ok: true, orderId: event.order_id, outcome, location };
+}
+
+/** The success page's path for an order, with its receipt. */
+function receiptPath(
+  secret: Uint8Array,
+  order: { orderId: string; product: Product; userId: string },
+): string {
+  const receipt = orderReceipt(secret, order.orderId, order.product, order.userId);
+  const query = new URLSearchParams({ product: order.product, receipt });
+  return `/order/${order.orderId}?${query}`;
+}
+
+/** The signature that lets the success page say an order went through. */
+export function orderReceipt(
+  secret: Uint8Array,
+  orderId: string,
+  product: Product,
+  userId: string,
+): string {
+  return sign(secret, ["order", orderId, product, userId]);
+}
+
+/** True when `receipt` was issued for this order, product and visitor. */
+export function checkOrderReceipt(
+  secret: Uint8Array,
+  order: { orderId: string; product: Product; userId: string | undefined; receipt: string },
+): boolean {
+  if (!order.userId || !/^[0-9a-f]{32}$/.test(order.orderId)) return false;
+  return verify(secret, ["order", order.orderId, order.product, order.userId], order.receipt);
+}

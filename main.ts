@@ -5,7 +5,7 @@
  */
 import { compileTrust } from "./lib/web/client_address.ts";
 import { type Config, loadConfig } from "./lib/process/config.ts";
-import { prepareAttached } from "./lib/process/attach.ts";
+import { prepare } from "./lib/process/prepare.ts";
 import { connect } from "./lib/db/client.ts";
 import type { AppState } from "./lib/web/app_state.ts";
 import { createApp, type RouteInfo } from "./server/mod.ts";
@@ -58,7 +58,10 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     startedAt: new Date(),
     closers: [() => sql.end({ timeout: 5 })],
     producer: createEventProducer({ brokers: options.kafkaBrokers, topic: config.kafkaTopic }),
-    shop: await createShopState(sql, config.shopLimits),
+    shop: await createShopState(sql, {
+      limits: config.shopLimits,
+      secret: config.impressionSecret,
+    }),
     auth: createDashboardAuth(sql, { token: config.dashboardToken }),
     kafka: createKafkaProbe(options.kafkaBrokers),
   };
@@ -106,7 +109,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
 
 async function main() {
   const config = loadConfig();
-  const ready = await prepareAttached(config);
+  const ready = await prepare(config);
   const web = await startWebServer({
     config,
     ...ready,

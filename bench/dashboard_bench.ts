@@ -21,7 +21,8 @@
 import { parseArgs } from "node:util";
 import { connect, dropDatabase, ensureDatabase, type Sql, withDatabase } from "../lib/db/client.ts";
 import { migrate } from "../lib/db/migrate.ts";
-import { decodeLiveUpdate, liveChannel } from "../lib/live/notify.ts";
+import { liveChannel } from "../lib/live/notify.ts";
+import { decodeLiveUpdate } from "../lib/live/protocol.ts";
 import { createKafka, deleteTopics, dlqTopic, ensureTopics } from "../lib/kafka/client.ts";
 import { loadConfig } from "../lib/process/config.ts";
 import {
@@ -34,8 +35,8 @@ import {
 import { freePort, waitFor } from "../lib/services/net.ts";
 import { startWebServer } from "../main.ts";
 import type { Summary } from "../lib/dashboard/model.ts";
-import type { LiveMessage } from "../lib/live/hub.ts";
-import { launchBrowser } from "../tests/support/browser.ts";
+import type { LiveMessage } from "../lib/live/protocol.ts";
+import { launchBrowser } from "../lib/services/browser.ts";
 
 const { values } = parseArgs({
   args: Deno.args,

@@ -30,7 +30,8 @@ import { encodeEvent, latestEventTime, newId, parseEventMessage } from "../lib/c
 import { storeEvents } from "../lib/rollups/store.ts";
 import { commitBatch, type RawMessage, splitBatch } from "../lib/ingest/batch.ts";
 import { checkInvariant } from "../lib/rollups/invariant.ts";
-import { decodeLiveUpdate, liveChannel } from "../lib/live/notify.ts";
+import { liveChannel } from "../lib/live/notify.ts";
+import { decodeLiveUpdate } from "../lib/live/protocol.ts";
 import { randomEvent } from "../tests/support/ingest.ts";
 
 const { values: args } = parseArgs({

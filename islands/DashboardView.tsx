@@ -10,7 +10,7 @@
  */
 import { Component, type VNode } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import type { LiveMessage } from "../lib/live/hub.ts";
+import { type LiveMessage, TICKER_LENGTH } from "../lib/live/protocol.ts";
 import {
   applyDeltas,
   dayIn,
@@ -49,7 +49,6 @@ const CHART_MS = 1500;
 /** The clock: the age and rate while no message comes, midnight. */
 const CLOCK_MS = 1000;
 const RATE_WINDOW_MS = 10_000;
-const TICKER_SIZE = 8;
 
 const RANGE_TITLES: Record<string, string> = {
   today: "today",
@@ -141,7 +140,7 @@ export default function DashboardView({ initial }: DashboardViewProps) {
     applyDeltas(summary, update.d);
     const fresh = update.e.filter((e) => matchesFilters(summary.query, e.product, e.site_version));
     if (fresh.length > 0) {
-      summary.ticker = [...fresh, ...summary.ticker].slice(0, TICKER_SIZE);
+      summary.ticker = [...fresh, ...summary.ticker].slice(0, TICKER_LENGTH);
       const newest = fresh.reduce((a, b) => (a.time > b.time ? a : b)).time;
       if (!summary.lastEventAt || newest > summary.lastEventAt) summary.lastEventAt = newest;
     }

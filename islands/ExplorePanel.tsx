@@ -8,7 +8,7 @@
 import { useEffect, useState } from "preact/hooks";
 import type { DayRange } from "../lib/dashboard/model.ts";
 import { RANGE_EVENT } from "../components/dashboard/format.tsx";
-import type { ExploreStats } from "../lib/dashboard/explore.ts";
+import type { Stats as ExploreStats } from "../lib/dashboard/stats_report.ts";
 import {
   CategoryName,
   Count,

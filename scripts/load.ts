@@ -7,7 +7,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { prepare } from "../lib/process/prepare.ts";
+import { bringUp } from "../lib/services/mod.ts";
 import { loadConfig } from "../lib/process/config.ts";
 import { connect } from "../lib/db/client.ts";
 import { latestEventTime } from "../lib/core/event.ts";
@@ -55,7 +55,7 @@ async function main(): Promise<number> {
   }
   const [path] = positionals;
   const config = loadConfig();
-  const { databaseUrl } = await prepare(config);
+  const { databaseUrl } = await bringUp(config);
   const sql = connect(databaseUrl, { max: connections, applicationName: "ecommerce-load" });
 
   // First Ctrl-C: stop reading, let the batch in flight commit or roll back, report.

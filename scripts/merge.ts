@@ -23,7 +23,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const config = loadConfig();
-  const ready = await prepare(config, { bringUp: false });
+  const ready = await prepare(config);
   const sql = connect(ready.databaseUrl, { max: 2, applicationName: "ecommerce-merge" });
   try {
     const result = await mergeRollups(sql);

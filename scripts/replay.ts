@@ -14,7 +14,7 @@ import { prepare } from "../lib/process/prepare.ts";
 import { createEventProducer, type EventProducer } from "../lib/shop/producer.ts";
 import { parseSpeed } from "../lib/synth/replay_clock.ts";
 import { replayFile, type ReplaySummary } from "../lib/synth/replay.ts";
-import { onShutdown } from "../lib/process/shutdown.ts";
+import { isShuttingDown, onShutdown } from "../lib/process/shutdown.ts";
 
 const USAGE = "Usage: deno task replay <file.csv> [--speed 3600|max] [--shift-to-now]";
 
@@ -53,7 +53,7 @@ async function main(): Promise<number> {
     throw new Error(`Cannot read "${path}": no such file`);
   });
   const config = loadConfig();
-  const ready = await prepare(config, { bringUp: false });
+  const ready = await prepare(config);
   const producer = createEventProducer({ brokers: ready.kafkaBrokers, topic: ready.topic });
   onShutdown(() => producer.close());
   console.error(
@@ -62,6 +62,7 @@ async function main(): Promise<number> {
     }${values["shift-to-now"] ? ", first row moved to now" : ""}`,
   );
   const summary = await replayFile(path, producer, {
+    shouldStop: isShuttingDown,
     speed,
     shiftToNow: values["shift-to-now"],
     maxFutureMs: config.maxFutureMs,

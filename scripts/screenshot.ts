@@ -13,7 +13,7 @@
 import { parseArgs } from "node:util";
 import { loadConfig } from "../lib/process/config.ts";
 import { prepare } from "../lib/process/prepare.ts";
-import { launchBrowser } from "../tests/support/browser.ts";
+import { launchBrowser } from "../lib/services/browser.ts";
 import { startWebServer, type WebServer } from "../main.ts";
 import { createKafka } from "../lib/kafka/client.ts";
 import { type EcommerceEvent, encodeEvent, newId, PRODUCTS } from "../lib/core/event.ts";
@@ -75,7 +75,7 @@ const { values } = parseArgs({
 let web: WebServer | undefined;
 let base = values.url;
 const config = { ...loadConfig(), port: 0 };
-const ready = await prepare(config, { bringUp: false });
+const ready = await prepare(config);
 if (!base) {
   web = await startWebServer({ config, ...ready });
   base = web.url;

@@ -7,8 +7,7 @@
  */
 import { parseArgs } from "node:util";
 import { loadConfig } from "../lib/process/config.ts";
-import { prepare } from "../lib/process/prepare.ts";
-import { saveStarted, stopRecorded } from "../lib/services/mod.ts";
+import { bringUp, saveStarted, stopRecorded } from "../lib/services/mod.ts";
 
 async function main() {
   const { values } = parseArgs({
@@ -30,7 +29,7 @@ async function main() {
     return;
   }
   const config = loadConfig();
-  const ready = await prepare(config, { onProgress: (line) => console.error(line) });
+  const ready = await bringUp(config, { onProgress: (line) => console.error(line) });
   await saveStarted(ready.services.started);
   console.log(`DATABASE_URL=${ready.databaseUrl}`);
   console.log(`KAFKA_BROKERS=${ready.kafkaBrokers.join(",")}`);

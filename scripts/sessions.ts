@@ -7,7 +7,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { prepareAttached } from "../lib/process/attach.ts";
+import { prepare } from "../lib/process/prepare.ts";
 import { createDashboardAuth } from "../lib/web/auth.ts";
 import { loadConfig } from "../lib/process/config.ts";
 import { connect } from "../lib/db/client.ts";
@@ -22,7 +22,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const config = loadConfig();
-  const ready = await prepareAttached(config);
+  const ready = await prepare(config);
   const sql = connect(ready.databaseUrl, { max: 1, applicationName: "ecommerce-sessions" });
   try {
     const auth = createDashboardAuth(sql, { token: config.dashboardToken });

@@ -40,7 +40,7 @@ async function main(): Promise<void> {
   const durationMs = parseDuration(values.duration);
   const users = createUsers(positive("users", values.users, true));
   const config = loadConfig();
-  const ready = await prepare(config, { bringUp: false });
+  const ready = await prepare(config);
   const producer = createEventProducer({ brokers: ready.kafkaBrokers, topic: ready.topic });
   let stopped = false;
   onShutdown(async () => {

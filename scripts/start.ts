@@ -6,8 +6,7 @@
  * @module
  */
 import { loadConfig } from "../lib/process/config.ts";
-import { prepare } from "../lib/process/prepare.ts";
-import { stopServices } from "../lib/services/mod.ts";
+import { bringUp, stopServices } from "../lib/services/mod.ts";
 import { waitFor } from "../lib/services/net.ts";
 
 const ROOT = new URL("../", import.meta.url);
@@ -70,7 +69,7 @@ async function main(): Promise<number> {
   const started = Date.now();
   const config = loadConfig();
   const log = (line: string) => console.log(`[start]   ${line}`);
-  const ready = await prepare(config, { onProgress: log });
+  const ready = await bringUp(config, { onProgress: log });
   if (ready.applied.length) log(`Applied migrations: ${ready.applied.join(", ")}`);
   const env = {
     DATABASE_URL: ready.databaseUrl,

@@ -7,7 +7,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { prepare } from "../lib/process/prepare.ts";
+import { bringUp } from "../lib/services/mod.ts";
 import { loadConfig } from "../lib/process/config.ts";
 import { connect } from "../lib/db/client.ts";
 import { computeStats, type Funnel, type Stats, StatsOptionError } from "../lib/dashboard/stats.ts";
@@ -112,7 +112,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const config = loadConfig();
-  const { databaseUrl } = await prepare(config);
+  const { databaseUrl } = await bringUp(config);
   const sql = connect(databaseUrl, { max: 4, applicationName: "ecommerce-stats" });
   try {
     const stats = await computeStats(sql, {

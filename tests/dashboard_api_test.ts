@@ -5,7 +5,7 @@
 // NOTIFY deltas coalesced.
 import assert from "node:assert/strict";
 import { encodeLiveUpdate, liveChannel } from "../lib/live/notify.ts";
-import type { LiveMessage } from "../lib/live/hub.ts";
+import type { LiveMessage } from "../lib/live/protocol.ts";
 import { PRODUCTS, TITLES } from "../lib/core/event.ts";
 import { addDays, dayIn, startOfDay, type Summary } from "../lib/dashboard/model.ts";
 import { testServices } from "./support/services.ts";

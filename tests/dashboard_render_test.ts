@@ -6,7 +6,8 @@
 // redraws its charts when shown again.
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
-import { encodeLiveUpdate, liveChannel, type TickerEvent } from "../lib/live/notify.ts";
+import { encodeLiveUpdate, liveChannel } from "../lib/live/notify.ts";
+import type { TickerEvent } from "../lib/live/protocol.ts";
 import { launchBrowser, watchCsp } from "./support/browser.ts";
 import { testServices } from "./support/services.ts";
 import { makeEvent, seed, startTestDashboard } from "./support/dashboard.ts";

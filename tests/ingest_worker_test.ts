@@ -2,7 +2,8 @@ import assert, { deepEqual as assertEquals } from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { startIngestWorker } from "../workers/ingest.ts";
 import { checkInvariant } from "../lib/rollups/invariant.ts";
-import { decodeLiveUpdate, liveChannel } from "../lib/live/notify.ts";
+import { liveChannel } from "../lib/live/notify.ts";
+import { decodeLiveUpdate } from "../lib/live/protocol.ts";
 import { createTestDatabase, createTestTopic } from "./support/services.ts";
 import { DLQ_HEADERS } from "../lib/ingest/dlq.ts";
 import {

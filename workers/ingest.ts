@@ -15,7 +15,7 @@ export type { IngestWorker, IngestWorkerOptions } from "../lib/ingest/worker.ts"
 
 async function main() {
   const config = loadConfig();
-  const ready = await prepare(config, { bringUp: false });
+  const ready = await prepare(config);
   const worker = await startIngestWorker({
     databaseUrl: ready.databaseUrl,
     kafkaBrokers: ready.kafkaBrokers,

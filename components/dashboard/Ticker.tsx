@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { TickerEvent } from "../../lib/live/notify.ts";
+import type { TickerEvent } from "../../lib/live/protocol.ts";
 import { CategoryName, DEVICE_LABELS, formatClock, TITLE_LABELS } from "./format.tsx";
 
 /** The list of newest events. */

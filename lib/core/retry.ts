@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { sleep } from "./async.ts";
 
 /** Options for {@linkcode retryWithBackoff}. */
 export interface RetryOptions {
@@ -41,7 +42,7 @@ export async function retryWithBackoff<T>(
       const ceiling = Math.min(max, initial * 2 ** (attempt - 1));
       const delay = Math.round(ceiling / 2 + Math.random() * ceiling / 2);
       await options.onRetry?.(error, attempt, delay);
-      await new Promise((resolve) => setTimeout(resolve, delay));
+      await sleep(delay);
       if (options.shouldStop?.()) throw new RetryAborted(error);
     }
   }

@@ -15,7 +15,7 @@ import {
   type Title,
   TITLES,
 } from "../core/event.ts";
-import type { DeltaTuple, TickerEvent } from "../live/notify.ts";
+import type { DeltaTuple, TickerEvent } from "../live/protocol.ts";
 
 /** The range picker's choices. */
 export const RANGES = ["today", "yesterday", "7d", "30d", "all", "custom"] as const;

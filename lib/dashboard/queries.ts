@@ -8,7 +8,7 @@
  */
 import type { Queryable } from "../db/client.ts";
 import { type Product, PRODUCTS, type SiteVersion, type Title } from "../core/event.ts";
-import type { TickerEvent } from "../live/notify.ts";
+import { TICKER_LENGTH, type TickerEvent } from "../live/protocol.ts";
 import {
   addDays,
   allowedDays,
@@ -38,7 +38,7 @@ export interface SummaryOptions {
   live?: { instance: string; seq: number };
   /** The events topic: when given, lag and rate come from the workers' bookkeeping. */
   topic?: string;
-  /** Ticker length; default 8. */
+  /** Ticker length; default `TICKER_LENGTH`. */
   tickerSize?: number;
 }
 
@@ -104,7 +104,7 @@ export async function loadSummary(
     loadOrderSeries(sql, query, range, { granularity, timeZone, now }),
     loadLastEventAt(sql),
     loadEventsPerSecond(sql, query, now),
-    loadTicker(sql, query, options.tickerSize ?? 8),
+    loadTicker(sql, query, options.tickerSize ?? TICKER_LENGTH),
     options.topic
       ? loadIngestStatus(sql, options.topic)
       : Promise.resolve({ lag: null, eventsPerSecond: null }),

@@ -10,14 +10,10 @@
  * @module
  */
 import type { Queryable } from "../db/client.ts";
-import {
-  type Product,
-  PRODUCTS,
-  SITE_VERSIONS,
-  type SiteVersion,
-  type Title,
-  TITLES,
-} from "../core/event.ts";
+import { PRODUCTS, SITE_VERSIONS, type Title, TITLES } from "../core/event.ts";
+import type { Funnel, Stats } from "./stats_report.ts";
+
+export type { Funnel, Stats };
 
 /** Options for {@linkcode computeStats}. */
 export interface StatsOptions {
@@ -29,39 +25,6 @@ export interface StatsOptions {
   timeZone?: string;
   /** How many top users and pages; default 5. */
   top?: number;
-}
-
-/** Shows, clicks and orders of a group, with its rates (null when undefined). */
-export interface Funnel {
-  shows: number;
-  clicks: number;
-  orders: number;
-  /** Click-through rate: clicks / shows. */
-  ctr: number | null;
-  /** Conversion: orders / clicks. */
-  conversion: number | null;
-}
-
-/** The result of {@linkcode computeStats}. */
-export interface Stats {
-  from: string | null;
-  to: string | null;
-  timeZone: string;
-  /** Events in the range. */
-  events: number;
-  /** Earliest and latest event time in the range (ISO UTC), null when there are none. */
-  firstEvent: string | null;
-  lastEvent: string | null;
-  byTitle: Record<Title, number>;
-  byProduct: { product: Product; events: number; share: number | null }[];
-  /** Desktop vs mobile share of events. */
-  bySiteVersion: { site_version: SiteVersion; events: number; share: number | null }[];
-  funnelByProduct: ({ product: Product } & Funnel)[];
-  funnelBySiteVersion: ({ site_version: SiteVersion } & Funnel)[];
-  topUsers: { user_id: string; events: number }[];
-  topPages: { page_id: string; events: number }[];
-  /** Milliseconds each part took (the parts run concurrently). */
-  timings: { rollups: number; range: number; topUsers: number; topPages: number; total: number };
 }
 
 /** Thrown for an invalid option; the message names it. */

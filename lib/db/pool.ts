@@ -18,7 +18,8 @@ const CONNECTION_CODES = new Set([
   "ECONNRESET",
   "EPIPE",
   "ETIMEDOUT",
-  "TRANSACTION_TIMEOUT",
+  // A statement past its deadline (core/async.ts withTimeout): a hung pooled connection.
+  "TIMEOUT",
 ]);
 
 /**
@@ -61,20 +62,4 @@ export class ReplaceablePool {
   async end(): Promise<void> {
     await Promise.all([this.#sql.end({ timeout: 5 }), ...this.#retired]);
   }
-}
-
-/**
- * Rejects with an error (code `TRANSACTION_TIMEOUT`, which {@linkcode isConnectionError}
- * counts) when `promise` takes longer than `ms`.
- */
-export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      reject(Object.assign(new Error(`${what} took longer than ${ms} ms`), {
-        code: "TRANSACTION_TIMEOUT",
-      }));
-    }, ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -10,6 +10,7 @@ import { Buffer } from "node:buffer";
 import type { Sql, Tx } from "../db/client.ts";
 import { type EcommerceEvent, parseEventMessage, type TimeBound } from "../core/event.ts";
 import { encodeLiveUpdate, liveChannel } from "../live/notify.ts";
+import { TICKER_LENGTH } from "../live/protocol.ts";
 import {
   copyNewEvents,
   isCopyConflict,
@@ -89,9 +90,6 @@ export interface BatchOutcome {
   newestEventTime?: string;
 }
 
-/** How many of the newest events ride along in the NOTIFY for the live ticker. */
-const TICKER_EVENTS = 5;
-
 /**
  * Stores one batch in one transaction. Safe to repeat with the same input (after a
  * crash or a rebalance): duplicates add nothing, offsets only move forward, rejects
@@ -104,7 +102,7 @@ export async function commitBatch(sql: Sql, input: BatchInput): Promise<BatchOut
   const events = [...input.events].sort((a, b) =>
     a.order_id < b.order_id ? -1 : a.order_id > b.order_id ? 1 : 0
   );
-  const newest = newestEvents(input.events, TICKER_EVENTS);
+  const newest = newestEvents(input.events, TICKER_LENGTH);
   return await sql.begin(async (tx) => {
     const { inserted, deltas } = await storeNew(tx, events, input.timeZone);
     await tx`

@@ -7,7 +7,7 @@
  */
 import type { Queryable } from "../db/client.ts";
 import { consumerLag, type PartitionLag } from "../kafka/lag.ts";
-import { withTimeout } from "../db/pool.ts";
+import { withTimeout } from "../core/async.ts";
 
 /** A worker that reported within the last {@linkcode LIVE_WORKER_SECONDS}. */
 export interface LiveWorker {

@@ -10,7 +10,13 @@
  *
  * @module
  */
-import { type Consumer, createKafka, dlqTopic, type Producer } from "../kafka/client.ts";
+import {
+  type Consumer,
+  createKafka,
+  dlqTopic,
+  type EachBatchPayload,
+  type Producer,
+} from "../kafka/client.ts";
 import { DEFAULT_MAX_FUTURE_MS, latestEventTime } from "../core/event.ts";
 import { type MergeResult, startMergeLoop } from "../rollups/merge.ts";
 import { commitBatch, type RawMessage, recordDlqRefusals, splitBatch } from "./batch.ts";
@@ -20,8 +26,8 @@ import { copyBytes } from "./reject_copy.ts";
 import { WorkerMetrics } from "./metrics.ts";
 import { describeError, RetryAborted, retryWithBackoff } from "../core/retry.ts";
 import { guardPostgresClosedSocketWrites } from "../db/guard.ts";
-import { isConnectionError, ReplaceablePool, withTimeout } from "../db/pool.ts";
-import type { EachBatchPayload } from "kafkajs";
+import { withTimeout } from "../core/async.ts";
+import { isConnectionError, ReplaceablePool } from "../db/pool.ts";
 
 /**
  * A batch transaction still running after this long is treated as a lost connection

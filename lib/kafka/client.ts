@@ -6,11 +6,11 @@
  */
 import process from "node:process";
 import { Kafka, logLevel } from "kafkajs";
-import type { Admin, Consumer, Producer } from "kafkajs";
+import type { Admin, Consumer, EachBatchPayload, Producer } from "kafkajs";
 // Every kafkajs client of the project decodes Snappy, LZ4 and ZSTD batches too.
 import "./codecs.ts";
 
-export type { Admin, Consumer, Producer };
+export type { Admin, Consumer, EachBatchPayload, Producer };
 export { Kafka };
 
 // kafkajs 2.2.4's request queue schedules `setTimeout(fn, throttledUntil - now)` with

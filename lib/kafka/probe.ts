@@ -10,7 +10,7 @@
  */
 import { type Admin, createKafka } from "./client.ts";
 import { type PartitionLag, readLag } from "./lag.ts";
-import { withTimeout } from "../db/pool.ts";
+import { withTimeout } from "../core/async.ts";
 
 /** Options for {@linkcode createKafkaProbe}. */
 export interface KafkaProbeOptions {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { LiveMessage } from "./hub.ts";
+import type { LiveMessage } from "./protocol.ts";
 
 /** What the connection reports. */
 export interface LiveClientHandlers {

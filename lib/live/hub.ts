@@ -9,43 +9,14 @@
  * @module
  */
 import type { Sql } from "../db/client.ts";
-import { decodeLiveUpdate, type DeltaTuple, liveChannel, type TickerEvent } from "./notify.ts";
-
-/** A message the hub sends to a dashboard socket. */
-export type LiveMessage =
-  | {
-    type: "hello";
-    /** Identifies this web process: `seq` numbers are only comparable within one. */
-    instance: string;
-    /** The last notification's number at connect time. */
-    seq: number;
-  }
-  | {
-    type: "update";
-    instance: string;
-    /** The number of the last notification folded into this message. */
-    seq: number;
-    /** Deltas of the notifications since the previous message, summed per key. */
-    d: DeltaTuple[];
-    /** Newest events first. */
-    e: TickerEvent[];
-    /** The newest notification's commit-side time (ms since epoch). */
-    at: number;
-    /** True when a notification had dropped deltas: refetch the summary. */
-    truncated?: boolean;
-  }
-  | {
-    type: "status";
-    /** Consumer lag in messages, null when unknown. */
-    lag: number | null;
-    /** Events stored per second by the workers, null when unknown. */
-    eventsPerSecond: number | null;
-  }
-  | { type: "ping" }
-  | {
-    /** The hub lost its LISTEN for a while: notifications may be missing, refetch. */
-    type: "resync";
-  };
+import { liveChannel } from "./notify.ts";
+import {
+  decodeLiveUpdate,
+  type DeltaTuple,
+  type LiveMessage,
+  TICKER_LENGTH,
+  type TickerEvent,
+} from "./protocol.ts";
 
 /** Options for {@linkcode createLiveHub}. */
 export interface LiveHubOptions {
@@ -87,7 +58,6 @@ export interface LiveHub {
   attach(socket: WebSocket, address?: string): void;
 }
 
-const TICKER_SIZE = 10;
 const HEARTBEAT_MS = 25_000;
 /** After a quiet spell, how long to wait for the rest of a burst (the worker's other partitions). */
 const GATHER_MS = 10;
@@ -172,7 +142,7 @@ export function createLiveHub(options: LiveHubOptions): LiveHub {
       if (existing) existing[4] += delta[4];
       else pending.set(key, [...delta]);
     }
-    pendingEvents = [...update.e, ...pendingEvents].slice(0, TICKER_SIZE);
+    pendingEvents = [...update.e, ...pendingEvents].slice(0, TICKER_LENGTH);
     pendingAt = Math.max(pendingAt, update.at);
     truncated ||= update.truncated === true;
     timer ??= setTimeout(flush, Math.max(GATHER_MS, lastFlush + flushMs - Date.now()));

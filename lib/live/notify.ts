@@ -6,32 +6,12 @@
  *
  * @module
  */
-import type { EcommerceEvent, Product, SiteVersion, Title } from "../core/event.ts";
-import type { MinuteDelta } from "../rollups/store.ts";
+import type { MinuteDelta } from "../rollups/minute_counts.ts";
+import { type LiveUpdate, TICKER_LENGTH, type TickerEvent } from "./protocol.ts";
 
 /** The Postgres channel for `topic` (one channel per topic, so tests stay apart). */
 export function liveChannel(topic: string): string {
   return `live_${topic}`.replace(/[^a-zA-Z0-9_]/g, "_").slice(0, 63);
-}
-
-/** A delta as a tuple: [minute ISO, product, site_version, title, n]. */
-export type DeltaTuple = [string, Product, SiteVersion, Title, number];
-
-/** A recent event for the live ticker. */
-export type TickerEvent = Pick<EcommerceEvent, "time" | "product" | "site_version" | "title">;
-
-/** One NOTIFY payload. */
-export interface LiveUpdate {
-  /** Format version. */
-  v: 1;
-  /** Per-minute deltas of the rows the batch inserted. */
-  d: DeltaTuple[];
-  /** The newest few events of the batch, newest first. */
-  e: TickerEvent[];
-  /** Commit-side timestamp (ms since epoch), for "data as of" and latency. */
-  at: number;
-  /** True when deltas had to be dropped to fit; clients should refetch. */
-  truncated?: boolean;
 }
 
 /** Postgres rejects NOTIFY payloads of 8000 bytes or more. */
@@ -46,7 +26,7 @@ export function encodeLiveUpdate(
   const update: LiveUpdate = {
     v: 1,
     d: deltas.map((d) => [d.minute, d.product, d.site_version, d.title, d.n]),
-    e: newest.slice(0, 5).map(({ time, product, site_version, title }) => ({
+    e: newest.slice(0, TICKER_LENGTH).map(({ time, product, site_version, title }) => ({
       time,
       product,
       site_version,
@@ -66,14 +46,4 @@ export function encodeLiveUpdate(
     text = JSON.stringify(update);
   }
   return text;
-}
-
-/** Parses a payload; undefined when it is not a version-1 update. */
-export function decodeLiveUpdate(text: string): LiveUpdate | undefined {
-  try {
-    const value = JSON.parse(text) as LiveUpdate;
-    return value?.v === 1 && Array.isArray(value.d) && Array.isArray(value.e) ? value : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { PRODUCTS, SITE_VERSIONS, TITLES } from "../core/event.ts";
-import { decodeLiveUpdate, encodeLiveUpdate, MAX_PAYLOAD_BYTES } from "./notify.ts";
+import { encodeLiveUpdate, MAX_PAYLOAD_BYTES } from "./notify.ts";
+import { decodeLiveUpdate } from "./protocol.ts";
 import type { MinuteDelta } from "../rollups/store.ts";
 
 Deno.test("a batch touching thousands of keys still fits one NOTIFY, keeping its newest minutes", () => {

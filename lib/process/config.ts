@@ -23,6 +23,16 @@ export interface Config {
   /** `DASHBOARD_TOKEN`; when set, the dashboard and its API require it. */
   dashboardToken?: string;
   /**
+   * `IMPRESSION_SECRET` (at least 16 characters): signs visitor cookies, impressions,
+   * form tokens and receipts; undefined means a secret generated once into `.data/`.
+   */
+  impressionSecret?: string;
+  /**
+   * The Postgres user of a local server when `DATABASE_URL` names none: `PGUSER`, else
+   * `USER`, else `root` for root and `postgres` for anyone else.
+   */
+  postgresUser: string;
+  /**
    * `TRUST_PROXY`: the proxies (addresses, CIDRs or `loopback`, `linklocal`,
    * `uniquelocal`, comma separated) whose `X-Forwarded-For` and `X-Forwarded-Proto`
    * are believed; empty (the default) believes none.
@@ -108,7 +118,7 @@ export class ConfigError extends Error {
   }
 }
 
-import { compileTrust } from "../web/client_address.ts";
+import proxyaddr from "proxy-addr";
 import {
   DEFAULT_ADDRESS_LIMITS,
   DEFAULT_LIMIT_KEYS,
@@ -138,6 +148,8 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
     hostname: pick("HOSTNAME") ?? "127.0.0.1",
     analyticsTz: parseTimeZone(pick("ANALYTICS_TZ") ?? "UTC"),
     dashboardToken: pick("DASHBOARD_TOKEN"),
+    impressionSecret: parseSecret(pick("IMPRESSION_SECRET")),
+    postgresUser: pick("PGUSER") ?? pick("USER") ?? (Deno.uid?.() === 0 ? "root" : "postgres"),
     trustProxy: parseTrustProxy(pick("TRUST_PROXY")),
     shopLimits: {
       visitor: parseShopLimits(
@@ -223,11 +235,20 @@ function parsePort(value: string): number {
   return port;
 }
 
+function parseSecret(value: string | undefined): string | undefined {
+  if (value !== undefined && value.length < 16) {
+    throw new ConfigError("IMPRESSION_SECRET", `use at least 16 characters, got ${value.length}`);
+  }
+  return value;
+}
+
 function parseTrustProxy(value: string | undefined): string[] {
   if (value === undefined) return [];
   const entries = value.split(",").map((entry) => entry.trim()).filter((entry) => entry !== "");
   try {
-    compileTrust(entries);
+    // The same compile the web layer uses (lib/web/client_address.ts), so what passes
+    // here is what it can use.
+    proxyaddr.compile(entries);
   } catch (error) {
     throw new ConfigError(
       "TRUST_PROXY",

@@ -19,9 +19,9 @@ Deno.test({
       KAFKA_TOPIC: topic,
     });
     try {
-      const ready = await prepare(config, { bringUp: false });
+      const ready = await prepare(config);
       assert.ok(ready.applied.includes("002_events_and_rollups.sql"));
-      const again = await prepare(config, { bringUp: false });
+      const again = await prepare(config);
       assert.deepEqual(again.applied, []);
       const sql = connect(url, { max: 1 });
       const [row] = await sql`select count(*)::int8 as n from events`;

@@ -7,6 +7,7 @@
 import { createKafka } from "../kafka/client.ts";
 import { isAlive, isListening, waitFor } from "./net.ts";
 import { hasCommand, run, spawnDaemon } from "./spawn.ts";
+import { sleep } from "../core/async.ts";
 
 /** Where the repository's `infra/` and `.cache/`, `.data/` folders are. */
 export const REPO_ROOT = new URL("../../", import.meta.url);
@@ -192,7 +193,7 @@ export async function stopLocalKafka(broker: { pid: number }, graceMs = 10_000):
   Deno.kill(broker.pid, "SIGTERM");
   const deadline = Date.now() + graceMs;
   while (isAlive(broker.pid) && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
   }
   if (isAlive(broker.pid)) Deno.kill(broker.pid, "SIGKILL");
 }

@@ -19,7 +19,20 @@ import { findPostgresBin, startLocalPostgres, stopLocalPostgres } from "./postgr
 import type { LocalPostgres } from "./postgres_local.ts";
 import { isAlive, isListening, waitFor } from "./net.ts";
 import { hasCommand, run } from "./spawn.ts";
-import { defaultPostgresUser } from "../process/attach.ts";
+import { type Config, loadConfig } from "../process/config.ts";
+import { prepare, type Prepared } from "../process/prepare.ts";
+
+/** This folder's place in the house, checked by tests/architecture_test.ts. */
+export const RULES = {
+  /** Imports point down: a folder may import only folders of lower layers. */
+  layer: 8,
+  /** The folders it may import. */
+  imports: ["core", "db", "kafka", "process"],
+  /** The npm packages it may import (`node:` builtins are fine outside browser-safe files). */
+  npm: ["playwright-core"],
+  /** Files islands and components may import: they use no I/O, `Deno` or npm package. */
+  browserSafe: [],
+} as const;
 
 /** Where the services are, and what this call started. */
 export interface Services {
@@ -51,6 +64,31 @@ export interface EnsureServicesOptions {
   kafkaPort?: number;
   /** Skip Docker even where an engine runs (tests). */
   noDocker?: boolean;
+  /** The user of an attached local Postgres; default the configuration's (`PGUSER`, `USER`). */
+  postgresUser?: string;
+}
+
+/** What {@linkcode bringUp} did: the prepared endpoints and what was started. */
+export interface BroughtUp extends Prepared {
+  services: Services;
+}
+
+/**
+ * For the tasks that may start services (`start`, `services`, `load`, `stats`): finds or
+ * brings up Postgres and Kafka for `config`, then prepares database, migrations and
+ * topics there.
+ */
+export async function bringUp(
+  config: Config,
+  options: { onProgress?: (line: string) => void } = {},
+): Promise<BroughtUp> {
+  const services = await ensureServices({
+    databaseUrl: config.databaseUrl,
+    kafkaBrokers: config.kafkaBrokers,
+    postgresUser: config.postgresUser,
+    onProgress: options.onProgress,
+  });
+  return { ...await prepare(config, services), services };
 }
 
 /** The file recording what `deno task services` brought up. */
@@ -74,7 +112,7 @@ export async function ensureServices(options: EnsureServicesOptions = {}): Promi
   try {
     let databaseUrl = options.databaseUrl;
     if (!databaseUrl) {
-      let user = defaultPostgresUser();
+      let user = options.postgresUser ?? loadConfig().postgresUser;
       if (needPostgres && !started.compose) {
         if (!await findPostgresBin()) throw new Error(missingMessage("PostgreSQL"));
         started.postgres = await startLocalPostgres({ port: pgPort, onProgress: progress });

@@ -5,6 +5,7 @@
  */
 
 export { isListening } from "../process/tcp_probe.ts";
+import { sleep } from "../core/async.ts";
 
 /** Polls `probe` every `intervalMs` until it returns true or `timeoutMs` passes. */
 export async function waitFor(
@@ -15,7 +16,7 @@ export async function waitFor(
   const deadline = Date.now() + options.timeoutMs;
   while (Date.now() < deadline) {
     if (await probe()) return;
-    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 250));
+    await sleep(options.intervalMs ?? 250);
   }
   throw new Error(`Timed out after ${options.timeoutMs / 1000} s waiting for ${what}`);
 }

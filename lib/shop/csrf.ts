@@ -8,10 +8,8 @@
  */
 import type { ParseResult } from "../core/event.ts";
 import { type FormToken, issueFormToken, verifyFormToken } from "./form_token.ts";
+import { ORDER_FIELDS } from "./order_form.ts";
 import { visitorId } from "./visitor.ts";
-
-/** The hidden form field that carries the token. */
-export const CSRF_FIELD = "csrf";
 
 /** A fresh token for a form rendered to `userId` (each places one order). */
 export function csrfToken(secret: Uint8Array, userId: string): string {
@@ -56,7 +54,7 @@ export function checkCsrf(
   }
   const userId = visitorId(secret, req);
   if (!userId) return { ok: false, reason: "no visitor cookie: reload the page and try again" };
-  const token = verifyFormToken(secret, form.get(CSRF_FIELD), { userId });
+  const token = verifyFormToken(secret, form.get(ORDER_FIELDS.token), { userId });
   if (!token.ok) return token;
   return { ok: true, value: { userId, token: token.value } };
 }

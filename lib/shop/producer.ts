@@ -15,6 +15,7 @@
  */
 import { createKafka, type Producer } from "../kafka/client.ts";
 import { type EcommerceEvent, encodeEvent } from "../core/event.ts";
+import { sleep, withTimeout } from "../core/async.ts";
 
 /** Options for {@linkcode createEventProducer}. */
 export interface EventProducerOptions {
@@ -61,20 +62,6 @@ interface Pending {
   key: string;
   value: string;
   done?: (outcome: PublishOutcome) => void;
-}
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Rejects when `promise` has not settled after `ms` (it is left to settle unobserved). */
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  promise.catch(() => {});
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no acknowledgement within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
 
 /** A queue-backed producer of ad-funnel events; see the module documentation. */
@@ -240,6 +227,7 @@ export class EventProducer {
             })
           ),
           this.#options.sendTimeoutMs,
+          "Kafka's acknowledgement",
         );
         this.#batch = undefined;
         this.#stats.delivered += batch.length;

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { sleep } from "../core/async.ts";
 
 /** Where the generated secret lives when `IMPRESSION_SECRET` is not set. */
 export const SECRET_FILE = new URL("../../.data/impression_secret", import.meta.url);
@@ -12,22 +13,17 @@ export const SECRET_FILE = new URL("../../.data/impression_secret", import.meta.
 let cached: Promise<Uint8Array> | undefined;
 
 /**
- * Returns the secret: `IMPRESSION_SECRET` (at least 16 characters) when set, else the
- * contents of {@linkcode SECRET_FILE}, creating it with 32 random bytes when missing.
+ * Returns the secret: `configured` (the configuration's `IMPRESSION_SECRET`, already
+ * checked there) when set, else the contents of {@linkcode SECRET_FILE}, creating it
+ * with 32 random bytes when missing.
  */
-export function loadSecret(env: Record<string, string | undefined> = Deno.env.toObject()) {
-  cached ??= readSecret(env);
+export function readSecret(configured?: string): Promise<Uint8Array> {
+  if (configured) return Promise.resolve(new TextEncoder().encode(configured));
+  cached ??= readSecretFile();
   return cached;
 }
 
-async function readSecret(env: Record<string, string | undefined>): Promise<Uint8Array> {
-  const fromEnv = env.IMPRESSION_SECRET?.trim();
-  if (fromEnv) {
-    if (fromEnv.length < 16) {
-      throw new Error("Invalid IMPRESSION_SECRET: use at least 16 characters");
-    }
-    return new TextEncoder().encode(fromEnv);
-  }
+async function readSecretFile(): Promise<Uint8Array> {
   await Deno.mkdir(new URL("../", SECRET_FILE), { recursive: true });
   const fresh = Array.from(crypto.getRandomValues(new Uint8Array(32)), hex).join("");
   try {
@@ -41,7 +37,7 @@ async function readSecret(env: Record<string, string | undefined>): Promise<Uint
   for (let attempt = 0; attempt < 20; attempt++) {
     const text = (await Deno.readTextFile(SECRET_FILE)).trim();
     if (text.length >= 32) return new TextEncoder().encode(text);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
   }
   throw new Error(`Cannot read the secret in "${SECRET_FILE.pathname}": the file is too short`);
 }

@@ -8,7 +8,7 @@ import type { Sql } from "../db/client.ts";
 import { FormTokenLedger } from "./form_token_ledger.ts";
 import { ImpressionLedger } from "./impressions.ts";
 import { ShopLimits, type ShopLimitsConfig } from "./limits.ts";
-import { loadSecret } from "./secret.ts";
+import { readSecret } from "./secret.ts";
 
 /** What the shop's routes need besides `sql` and `producer`. */
 export interface ShopState {
@@ -22,10 +22,18 @@ export interface ShopState {
   limits: ShopLimits;
 }
 
-/** Loads the secret and creates the ledgers (on the process's pool) and the limits. */
-export async function createShopState(sql: Sql, limits: ShopLimitsConfig): Promise<ShopState> {
+/** Options for {@linkcode createShopState}: the configuration's shop settings. */
+export interface ShopStateOptions {
+  limits: ShopLimitsConfig;
+  /** `IMPRESSION_SECRET`; undefined: the machine's generated secret. */
+  secret?: string;
+}
+
+/** Reads the secret and creates the ledgers (on the process's pool) and the limits. */
+export async function createShopState(sql: Sql, options: ShopStateOptions): Promise<ShopState> {
+  const { limits } = options;
   return {
-    secret: await loadSecret(),
+    secret: await readSecret(options.secret),
     ledger: new ImpressionLedger(sql),
     formTokens: new FormTokenLedger(sql),
     limits: new ShopLimits(limits),

@@ -12,7 +12,7 @@ import { type CsvHeader, isBlankRow, parseCsvFields, parseCsvHeader } from "../l
 import { DEFAULT_MAX_FUTURE_MS, futureTimeReason, latestEventTime } from "../core/event.ts";
 import type { EventProducer } from "../shop/producer.ts";
 import { ReplayClock, shiftToNow, type Speed } from "./replay_clock.ts";
-import { isShuttingDown } from "../process/shutdown.ts";
+import { sleep } from "../core/async.ts";
 
 /** Rejected rows printed one by one; past this, only counted. */
 const SHOWN_REJECTS = 20;
@@ -39,6 +39,8 @@ export interface ReplayOptions {
   log?: (line: string) => void;
   /** Called about once a second; `final` on the last call. */
   onProgress?: (summary: ReplaySummary, final: boolean) => void;
+  /** Checked before each row: true ends the replay early (a shutdown signal). */
+  shouldStop?: () => boolean;
 }
 
 /** Streams `path` through the row rules into `producer`, paced by `options.speed`. */
@@ -71,7 +73,7 @@ export async function replayFile(
   for await (
     const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>
   ) {
-    if (isShuttingDown()) break;
+    if (options.shouldStop?.()) break;
     if (!header) {
       const checked = parseCsvHeader(record);
       if (!checked.ok) throw new Error(`Cannot replay "${path}": ${checked.reason}`);
@@ -98,7 +100,7 @@ export async function replayFile(
       shift ??= shiftToNow(eventMs, Date.now());
       event.time = new Date(eventMs + shift).toISOString();
     }
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    if (wait > 0) await sleep(wait);
     // At --speed above 1 shifted rows run ahead of the clock: the worker would refuse them.
     if (Date.parse(event.time) > Date.now() + maxFutureMs) {
       reject(futureTimeReason(event.time));

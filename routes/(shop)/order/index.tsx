@@ -7,6 +7,7 @@ import { readBody } from "../../../lib/web/read_body.ts";
 import { placeOrder, shopContext } from "../../../lib/shop/actions.ts";
 import { isBotAgent, siteVersionOf } from "../../../lib/shop/visitor.ts";
 import { ShopFrame } from "../../../components/shop/ShopFrame.tsx";
+import { ORDER_FIELDS } from "../../../lib/shop/order_form.ts";
 
 /** The order form's largest accepted body (it holds two short fields). */
 const MAX_FORM_BYTES = 2048;
@@ -48,7 +49,7 @@ export const handler: Handlers<AppState> = {
     const form = new URLSearchParams(body.value);
     const checked = checkCsrf(state.shop.secret, req, form);
     if (!checked.ok) return refuse(ctx, 403, { message: `Order refused: ${checked.reason}` });
-    const product = form.get("product") ?? "";
+    const product = form.get(ORDER_FIELDS.product) ?? "";
     const entry = findCategory(product);
     if (!entry) return refuse(ctx, 400, { message: `Cannot order: unknown product "${product}"` });
     const userAgent = req.headers.get("user-agent");

@@ -1,7 +1,7 @@
 import type { AppState } from "../lib/web/app_state.ts";
 import { clearedSessionCookie, sessionSecret } from "../lib/web/auth.ts";
 import { clientOf } from "../lib/web/client_address.ts";
-import { isSameOrigin } from "../lib/shop/csrf.ts";
+import { crossSiteReason } from "../lib/core/origin.ts";
 import { type Handlers, HttpError } from "../server/mod.ts";
 
 /**
@@ -12,14 +12,8 @@ import { type Handlers, HttpError } from "../server/mod.ts";
 export const handler: Handlers<AppState> = {
   async POST(ctx) {
     const { req, state } = ctx;
-    const site = req.headers.get("sec-fetch-site");
-    if (site && site !== "same-origin" && site !== "none") {
-      throw new HttpError(403, `Cannot sign out from another site: Sec-Fetch-Site is "${site}"`);
-    }
-    const origin = req.headers.get("origin");
-    if (origin && !isSameOrigin(req, origin)) {
-      throw new HttpError(403, `Cannot sign out from another site: Origin "${origin}"`);
-    }
+    const crossSite = crossSiteReason(req);
+    if (crossSite) throw new HttpError(403, `Cannot sign out from another site: ${crossSite}`);
     const secret = sessionSecret(req);
     if (secret) await state.auth.sessions.delete(secret);
     return new Response(null, {

@@ -58,7 +58,7 @@ Deno.test({
     const setCookie = first.headers.get("set-cookie")!;
     assert.match(
       setCookie,
-      /^dashboard_session=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\/; Max-Age=604800$/,
+      /^dashboard_session=[A-Za-z0-9_-]{43}; Max-Age=604800; Path=\/; HttpOnly; SameSite=Strict$/,
     );
     const a = cookieOf(first);
     const b = cookieOf(second);
@@ -332,7 +332,7 @@ Deno.test({
       trustProxy: ["loopback"],
     });
     const behindProxy = await signIn(trusting.web.url, TOKEN, https);
-    assert.match(behindProxy.headers.get("set-cookie")!, /; Secure$/);
+    assert.match(behindProxy.headers.get("set-cookie")!, /; HttpOnly; Secure; SameSite=Strict$/);
     const plain = await signIn(trusting.web.url, TOKEN);
     assert.doesNotMatch(plain.headers.get("set-cookie")!, /Secure/);
     // Without TRUST_PROXY the header is the client's word, and not believed.
@@ -345,6 +345,9 @@ Deno.test({
       redirect: "manual",
     });
     await logout.body?.cancel();
-    assert.match(logout.headers.get("set-cookie")!, /Max-Age=0; Secure$/);
+    assert.match(
+      logout.headers.get("set-cookie")!,
+      /Max-Age=0; Path=\/; HttpOnly; Secure; SameSite=Strict$/,
+    );
   },
 });

@@ -7,6 +7,7 @@
  * @module
  */
 import type { ParseResult } from "../core/event.ts";
+import { crossSiteReason } from "../core/origin.ts";
 import { type FormToken, issueFormToken, verifyFormToken } from "./form_token.ts";
 import { ORDER_FIELDS } from "./order_form.ts";
 import { visitorId } from "./visitor.ts";
@@ -14,17 +15,6 @@ import { visitorId } from "./visitor.ts";
 /** A fresh token for a form rendered to `userId` (each places one order). */
 export function csrfToken(secret: Uint8Array, userId: string): string {
   return issueFormToken(secret, { userId });
-}
-
-/** True when `origin` (an `Origin` header) names the same host the request was sent to. */
-export function isSameOrigin(req: Request, origin: string): boolean {
-  let host: string;
-  try {
-    host = new URL(origin).host;
-  } catch {
-    return false;
-  }
-  return host === (req.headers.get("host") ?? new URL(req.url).host);
 }
 
 /** A form POST that passed {@linkcode checkCsrf}: its visitor and its token. */
@@ -44,14 +34,8 @@ export function checkCsrf(
   req: Request,
   form: { get(name: string): unknown },
 ): ParseResult<CheckedForm> {
-  const site = req.headers.get("sec-fetch-site");
-  if (site && site !== "same-origin" && site !== "none") {
-    return { ok: false, reason: `cross-site request refused: Sec-Fetch-Site is "${site}"` };
-  }
-  const origin = req.headers.get("origin");
-  if (origin && !isSameOrigin(req, origin)) {
-    return { ok: false, reason: `cross-site request refused: Origin "${origin}"` };
-  }
+  const crossSite = crossSiteReason(req);
+  if (crossSite) return { ok: false, reason: `cross-site request refused: ${crossSite}` };
   const userId = visitorId(secret, req);
   if (!userId) return { ok: false, reason: "no visitor cookie: reload the page and try again" };
   const token = verifyFormToken(secret, form.get(ORDER_FIELDS.token), { userId });

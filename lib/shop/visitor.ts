@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { parseCookie, stringifySetCookie } from "cookie";
 import { isbot } from "isbot";
 import { newId, type SiteVersion } from "../core/event.ts";
 import { sign, verify } from "./signing.ts";
@@ -32,17 +33,6 @@ export interface Visitor {
   isBot: boolean;
 }
 
-/** Reads a cookie's value from a `Cookie` header, or undefined. */
-export function readCookie(header: string | null, name: string): string | undefined {
-  if (!header) return undefined;
-  for (const part of header.split(";")) {
-    const eq = part.indexOf("=");
-    if (eq < 0) continue;
-    if (part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return undefined;
-}
-
 /** The cookie value that carries `userId`: the id and its signature. */
 export function signVisitorId(secret: Uint8Array, userId: string): string {
   return `${userId}.${sign(secret, ["visitor", userId])}`;
@@ -53,7 +43,7 @@ export function signVisitorId(secret: Uint8Array, userId: string): string {
  * (no cookie, malformed, unsigned or forged).
  */
 export function visitorId(secret: Uint8Array, req: Request): string | undefined {
-  const value = readCookie(req.headers.get("cookie"), VISITOR_COOKIE);
+  const value = parseCookie(req.headers.get("cookie") ?? "")[VISITOR_COOKIE];
   // Bounded before it is parsed: a valid value is exactly 65 characters.
   if (!value || value.length !== 65) return undefined;
   const match = COOKIE_VALUE.exec(value);
@@ -75,9 +65,15 @@ export function visitorOf(secret: Uint8Array, req: Request): Visitor {
 
 /** The `Set-Cookie` value that stores `userId`, signed, for a year. */
 export function visitorCookie(secret: Uint8Array, userId: string, secure = false): string {
-  return `${VISITOR_COOKIE}=${
-    signVisitorId(secret, userId)
-  }; Path=/; Max-Age=${ONE_YEAR_SECONDS}; HttpOnly; SameSite=Lax${secure ? "; Secure" : ""}`;
+  return stringifySetCookie({
+    name: VISITOR_COOKIE,
+    value: signVisitorId(secret, userId),
+    path: "/",
+    maxAge: ONE_YEAR_SECONDS,
+    httpOnly: true,
+    sameSite: "lax",
+    secure,
+  });
 }
 
 /** Headers to add to a response so a new visitor keeps its id (`Secure` over TLS). */

@@ -9,10 +9,11 @@
  *
  * @module
  */
-import { timingSafeEqual } from "node:crypto";
+import { parseCookie, stringifySetCookie } from "cookie";
 import { createGuessThrottle, type GuessThrottle } from "./guess_throttle.ts";
 import type { Sql } from "../db/client.ts";
 import { createSessionStore, type SessionClient, type SessionStore, sha256 } from "./sessions.ts";
+import { constantTimeEqual } from "../shop/signing.ts";
 
 /** The session cookie's name. */
 export const SESSION_COOKIE = "dashboard_session";
@@ -52,31 +53,9 @@ export type AuthDecision =
   | { ok: false; status: 401; reason: string }
   | { ok: false; status: 429; reason: string; retryAfterSeconds: number };
 
-/** Compares two strings in time independent of where they differ. */
-export function constantTimeEqual(a: string, b: string): boolean {
-  const left = new TextEncoder().encode(a);
-  const right = new TextEncoder().encode(b);
-  // Compare equal-length buffers so the length check leaks nothing about the content.
-  const length = Math.max(left.length, right.length, 1);
-  const x = new Uint8Array(length);
-  const y = new Uint8Array(length);
-  x.set(left);
-  y.set(right);
-  return timingSafeEqual(x, y) && left.length === right.length;
-}
-
-/** Reads one cookie from a `Cookie` header. */
-export function readCookie(header: string | null | undefined, name: string): string | undefined {
-  for (const part of (header ?? "").split(";")) {
-    const eq = part.indexOf("=");
-    if (eq !== -1 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return undefined;
-}
-
 /** The session secret in `req`'s cookie, if any. */
 export function sessionSecret(req: Request): string | undefined {
-  return readCookie(req.headers.get("cookie"), SESSION_COOKIE);
+  return parseCookie(req.headers.get("cookie") ?? "")[SESSION_COOKIE];
 }
 
 /**
@@ -148,9 +127,15 @@ export function sessionCookie(
   secret: string,
   options: { maxAgeSeconds: number; secure: boolean },
 ): string {
-  return `${SESSION_COOKIE}=${secret}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${options.maxAgeSeconds}${
-    options.secure ? "; Secure" : ""
-  }`;
+  return stringifySetCookie({
+    name: SESSION_COOKIE,
+    value: secret,
+    httpOnly: true,
+    sameSite: "strict",
+    path: "/",
+    maxAge: options.maxAgeSeconds,
+    secure: options.secure,
+  });
 }
 
 /** The `Set-Cookie` value that removes the session cookie. */

@@ -12,7 +12,7 @@ export const RULES = {
   /** The folders it may import. */
   imports: ["core", "db", "kafka", "live", "ingest", "dashboard", "shop", "process"],
   /** The npm packages it may import (`node:` builtins are fine outside browser-safe files). */
-  npm: ["hono", "proxy-addr"],
+  npm: ["hono", "proxy-addr", "cookie"],
   /** Files islands and components may import: they use no I/O, `Deno` or npm package. */
   browserSafe: [],
 } as const;

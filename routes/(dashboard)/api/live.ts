@@ -2,6 +2,7 @@ import type { AppState } from "../../../lib/web/app_state.ts";
 import { clientOf } from "../../../lib/web/client_address.ts";
 import { HttpError } from "../../../server/mod.ts";
 import type { Handlers } from "../../../server/mod.ts";
+import { isSameOrigin } from "../../../lib/core/origin.ts";
 
 /**
  * `GET /api/live`: the WebSocket that pushes live deltas to open dashboards. Upgrades
@@ -12,12 +13,12 @@ import type { Handlers } from "../../../server/mod.ts";
  */
 export const handler: Handlers<AppState> = {
   GET(ctx) {
-    const { req, url, state } = ctx;
+    const { req, state } = ctx;
     if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
       throw new HttpError(426, "Upgrade required: /api/live is a WebSocket");
     }
     const origin = req.headers.get("origin");
-    if (origin !== null && !sameOrigin(origin, req, url)) {
+    if (origin !== null && !isSameOrigin(req, origin)) {
       return new Response(`Forbidden: WebSocket from another origin "${origin}"`, {
         status: 403,
       });
@@ -36,15 +37,3 @@ export const handler: Handlers<AppState> = {
     return response;
   },
 };
-
-function sameOrigin(origin: string, req: Request, url: URL): boolean {
-  let parsed: URL;
-  try {
-    parsed = new URL(origin);
-  } catch {
-    return false;
-  }
-  // Behind a proxy the request URL may differ; the Host header is what the browser used.
-  const host = req.headers.get("host") ?? url.host;
-  return parsed.host === host && (parsed.protocol === "http:" || parsed.protocol === "https:");
-}

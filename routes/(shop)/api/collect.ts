@@ -1,7 +1,7 @@
 import type { Handlers, RouteContext } from "../../../server/mod.ts";
 import type { AppState } from "../../../lib/web/app_state.ts";
 import { clientOf } from "../../../lib/web/client_address.ts";
-import { isSameOrigin } from "../../../lib/shop/csrf.ts";
+import { crossSiteReason } from "../../../lib/core/origin.ts";
 import { readBody } from "../../../lib/web/read_body.ts";
 import { recordShow, shopContext, type ShowResult } from "../../../lib/shop/actions.ts";
 import { isBotAgent, siteVersionOf, visitorId } from "../../../lib/shop/visitor.ts";
@@ -56,10 +56,8 @@ export const handler: Handlers<AppState> = {
     const { req } = ctx;
     const tooMany = limited(ctx);
     if (tooMany) return tooMany;
-    const origin = req.headers.get("origin");
-    if (!origin || !isSameOrigin(req, origin)) {
-      return refuse(403, `beacon refused: Origin ${origin ? `"${origin}"` : "missing"}`);
-    }
+    const crossSite = crossSiteReason(req, { requireOrigin: true });
+    if (crossSite) return refuse(403, `beacon refused: ${crossSite}`);
     const body = await readBody(req, MAX_BODY_BYTES);
     if (!body.ok) return refuse(body.status, body.reason);
     let impression: unknown;
@@ -77,10 +75,8 @@ export const handler: Handlers<AppState> = {
     const tooMany = limited(ctx);
     if (tooMany) return tooMany;
     // Image requests carry no Origin; the browser's fetch metadata says where from.
-    const site = req.headers.get("sec-fetch-site");
-    if (site && site !== "same-origin") {
-      return refuse(403, `pixel refused: Sec-Fetch-Site "${site}"`);
-    }
+    const crossSite = crossSiteReason(req, { allowTyped: false });
+    if (crossSite) return refuse(403, `pixel refused: ${crossSite}`);
     const result = await show(ctx, url.searchParams.get("i"));
     if (!result.ok) return notCounted(result);
     return new Response(PIXEL, {

@@ -5,6 +5,8 @@
  * @module
  */
 import postgres from "postgres";
+import { guardPostgresClosedSocketWrites } from "./guard.ts";
+import { isPostgresError, SQLSTATE } from "./sqlstate.ts";
 
 /** The postgres.js client type used throughout the project. */
 export type Sql = postgres.Sql;
@@ -21,8 +23,13 @@ export interface ConnectOptions {
   applicationName?: string;
 }
 
-/** Opens a postgres.js pool for `url` (no connection is made until the first query). */
+/**
+ * Opens a postgres.js pool for `url` (no connection is made until the first query), with
+ * the process-wide guard against postgres.js's closed-socket race installed.
+ */
 export function connect(url: string, options: ConnectOptions = {}): Sql {
+  // Every process with a pool may meet postgres.js's closed-socket race (lib/db/guard.ts).
+  guardPostgresClosedSocketWrites();
   return postgres(url, {
     max: options.max ?? 10,
     onnotice: () => {},
@@ -67,9 +74,10 @@ export async function ensureDatabase(url: string): Promise<void> {
     try {
       await admin`create database ${admin(name)}`;
     } catch (error) {
-      // 42P04 duplicate_database, 23505: another process created it at the same moment.
-      const code = (error as { code?: string }).code;
-      if (code !== "42P04" && code !== "23505") throw error;
+      // Another process created it at the same moment.
+      if (!isPostgresError(error, SQLSTATE.duplicateDatabase, SQLSTATE.uniqueViolation)) {
+        throw error;
+      }
     }
   } finally {
     await admin.end({ timeout: 5 });

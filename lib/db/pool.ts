@@ -8,7 +8,9 @@
  * @module
  */
 import { connect, type ConnectOptions, type Sql } from "./client.ts";
+import { isPostgresErrorOfClass, SQLSTATE_CLASS } from "./sqlstate.ts";
 
+/** postgres.js's own codes (not SQLSTATEs) and socket errors of a lost connection. */
 const CONNECTION_CODES = new Set([
   "CONNECTION_CLOSED",
   "CONNECTION_DESTROYED",
@@ -24,13 +26,20 @@ const CONNECTION_CODES = new Set([
 
 /**
  * True when `error` means the connection (not the statement) failed: postgres.js's
- * connection codes, socket errors, and SQLSTATE classes 08 (connection exception) and
- * 57P (operator intervention: terminated backend, server shutting down).
+ * connection codes, socket errors, and the Postgres errors of SQLSTATE classes 08
+ * (connection exception) and 57P (operator intervention: terminated backend, server
+ * shutting down).
  */
 export function isConnectionError(error: unknown): boolean {
-  const code = (error as { code?: unknown })?.code;
-  if (typeof code !== "string") return false;
-  return CONNECTION_CODES.has(code) || code.startsWith("08") || code.startsWith("57P");
+  if (
+    isPostgresErrorOfClass(
+      error,
+      SQLSTATE_CLASS.connectionException,
+      SQLSTATE_CLASS.operatorIntervention,
+    )
+  ) return true;
+  const code = error instanceof Error ? (error as Error & { code?: unknown }).code : undefined;
+  return typeof code === "string" && CONNECTION_CODES.has(code);
 }
 
 /** A pool that can be replaced after a connection-level failure. */

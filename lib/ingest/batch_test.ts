@@ -4,9 +4,6 @@ import { randomEvent } from "../../tests/support/ingest.ts";
 import { splitBatch } from "./batch.ts";
 import { copyReject } from "./reject_copy.ts";
 import { DLQ_HEADERS, dlqMessages } from "./dlq.ts";
-import { describeError, RetryAborted, retryWithBackoff } from "../core/retry.ts";
-import { isConnectionError } from "../db/pool.ts";
-import { isClosedSocketWrite } from "../db/guard.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 
@@ -106,50 +103,4 @@ Deno.test("dlqMessages cap a huge message and say so, and never pass on a forged
   assert.notEqual(dlq.headers[DLQ_HEADERS.sha256], "0".repeat(64));
   assert.equal(dlq.headers[DLQ_HEADERS.truncated], "value,key,headers");
   assert.equal((dlq.headers.big as Uint8Array).length, 1024);
-});
-
-Deno.test("retryWithBackoff retries until success, reporting each failure", async () => {
-  let calls = 0;
-  const seen: number[] = [];
-  const result = await retryWithBackoff(() => {
-    calls++;
-    if (calls < 3) return Promise.reject(new Error(`boom ${calls}`));
-    return Promise.resolve("done");
-  }, { initialDelayMs: 1, onRetry: (_error, attempt) => void seen.push(attempt) });
-  assert.equal(result, "done");
-  assert.deepEqual(seen, [1, 2]);
-});
-
-Deno.test("retryWithBackoff stops with RetryAborted when told to, keeping the cause", async () => {
-  const cause = Object.assign(new Error("Connection refused"), { code: "ECONNREFUSED" });
-  const error = await retryWithBackoff(() => Promise.reject(cause), {
-    initialDelayMs: 1,
-    shouldStop: () => true,
-  }).catch((e) => e);
-  assert.ok(error instanceof RetryAborted);
-  assert.equal(error.cause, cause);
-  assert.equal(describeError(cause), "Connection refused (ECONNREFUSED)");
-});
-
-Deno.test("isConnectionError tells lost connections from statement errors", () => {
-  for (
-    const code of ["CONNECTION_CLOSED", "ECONNREFUSED", "57P01", "08006", "TIMEOUT"]
-  ) {
-    assert.ok(isConnectionError({ code }), code);
-  }
-  for (const code of ["23505", "40P01", "22007", undefined]) {
-    assert.ok(!isConnectionError({ code }), String(code));
-  }
-  assert.ok(!isConnectionError(null));
-});
-
-Deno.test("isClosedSocketWrite matches only postgres.js's closed-socket write", () => {
-  const error = new TypeError("Cannot read properties of null (reading 'write')");
-  error.stack = `${error.message}\n    at nextWrite (file:///x/node_modules/.deno/postgres@3.4.9/` +
-    `node_modules/postgres/src/connection.js:255:22)`;
-  assert.ok(isClosedSocketWrite(error));
-  const elsewhere = new TypeError(error.message);
-  elsewhere.stack = `${error.message}\n    at mine (file:///x/lib/thing.ts:1:1)`;
-  assert.ok(!isClosedSocketWrite(elsewhere));
-  assert.ok(!isClosedSocketWrite(new Error("other")));
 });

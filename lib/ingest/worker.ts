@@ -25,7 +25,6 @@ import { sendToDlq } from "./dlq_send.ts";
 import { copyBytes } from "./reject_copy.ts";
 import { WorkerMetrics } from "./metrics.ts";
 import { describeError, RetryAborted, retryWithBackoff } from "../core/retry.ts";
-import { guardPostgresClosedSocketWrites } from "../db/guard.ts";
 import { withTimeout } from "../core/async.ts";
 import { isConnectionError, ReplaceablePool } from "../db/pool.ts";
 
@@ -86,7 +85,6 @@ export interface IngestWorker {
  * Keeps retrying (with backoff) while Postgres or Kafka is unreachable.
  */
 export async function startIngestWorker(options: IngestWorkerOptions): Promise<IngestWorker> {
-  guardPostgresClosedSocketWrites();
   const { topic } = options;
   const groupId = options.groupId ?? `${topic}-ingest`;
   const timeZone = options.timeZone ?? "UTC";

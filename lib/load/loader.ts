@@ -26,6 +26,7 @@ import { copyNewEvents, isCopyConflict, storeEvents } from "../rollups/store.ts"
 import { CanonicalLineReader } from "./canonical_line.ts";
 import { LineCursor, openCsv } from "./csv_source.ts";
 import { openRejects } from "./rejects.ts";
+import { isPostgresError, SQLSTATE } from "../db/sqlstate.ts";
 
 /** Options for {@linkcode loadCsv}. */
 export interface LoadOptions {
@@ -89,9 +90,9 @@ export class LoadError extends Error {
   }
 }
 
-/** True for Postgres's "deadlock detected" (`40P01`): the transaction can be retried. */
+/** True for Postgres's "deadlock detected": the transaction can be retried. */
 function isDeadlock(error: unknown): boolean {
-  return (error as { code?: string } | null)?.code === "40P01";
+  return isPostgresError(error, SQLSTATE.deadlockDetected);
 }
 
 /** Loads `path` into the database behind `sql`. */

@@ -20,6 +20,7 @@ import {
   TITLES,
 } from "../core/event.ts";
 import { MinuteCounts, type MinuteDelta } from "./minute_counts.ts";
+import { isPostgresError, SQLSTATE } from "../db/sqlstate.ts";
 
 export type { MinuteDelta } from "./minute_counts.ts";
 
@@ -227,7 +228,7 @@ export async function copyNewEvents(
  * correct.
  */
 export function isCopyConflict(error: unknown): boolean {
-  return (error as { code?: string } | null)?.code === "23505";
+  return isPostgresError(error, SQLSTATE.uniqueViolation);
 }
 
 /** Resolves at the stream's next `drain` or `close`, leaving no listener behind. */

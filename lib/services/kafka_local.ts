@@ -172,13 +172,19 @@ export async function startLocalKafka(options: LocalKafkaOptions): Promise<Local
   return broker;
 }
 
-/** True when the brokers answer a metadata request. */
+/**
+ * True when the brokers answer a metadata request and have a group coordinator. A
+ * freshly formatted broker serves metadata before `__consumer_offsets` exists; until
+ * then every group call (commits, lag reads) fails with "group coordinator not
+ * found", so a broker is not ready before it can describe a group.
+ */
 export async function kafkaAnswers(brokers: string[]): Promise<boolean> {
   const admin = createKafka(brokers, { clientId: "ecommerce-probe", probe: true, quiet: true })
     .admin();
   try {
     await admin.connect();
     await admin.listTopics();
+    await admin.describeGroups(["ecommerce-readiness"]);
     return true;
   } catch {
     return false;

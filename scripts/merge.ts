@@ -12,6 +12,7 @@ import { prepare } from "../lib/process/prepare.ts";
 import { connect } from "../lib/db/client.ts";
 import { mergeRollups } from "../lib/rollups/merge.ts";
 import { checkInvariant } from "../lib/rollups/invariant.ts";
+import { MINUTE_WINDOW_HOURS, ROLLUP } from "../lib/rollups/schema.ts";
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -33,7 +34,9 @@ async function main(): Promise<number> {
       for (const [table, t] of Object.entries(result.tables)) {
         console.log(`${table}: folded ${t.keys} keys, ${t.rowsRemoved} rows fewer`);
       }
-      console.log(`rollup_minute: dropped ${result.expiredMinuteRows} rows older than 48 hours`);
+      console.log(
+        `${ROLLUP.minute.table}: dropped ${result.expiredMinuteRows} rows older than ${MINUTE_WINDOW_HOURS} hours`,
+      );
       console.log(`Done in ${result.durationMs} ms`);
     }
     if (values.check) {

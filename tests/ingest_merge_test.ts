@@ -6,7 +6,8 @@
 import assert, { deepEqual as assertEquals } from "node:assert/strict";
 import { startIngestWorker } from "../workers/ingest.ts";
 import { checkInvariant } from "../lib/rollups/invariant.ts";
-import { MERGE_LOCK_ID, mergeRollups, ROLLUPS } from "../lib/rollups/merge.ts";
+import { MERGE_LOCK_ID, mergeRollups } from "../lib/rollups/merge.ts";
+import { ROLLUPS } from "../lib/rollups/schema.ts";
 import { storeEvents } from "../lib/rollups/store.ts";
 import type { Sql } from "../lib/db/client.ts";
 import { createTestDatabase, createTestTopic } from "./support/services.ts";

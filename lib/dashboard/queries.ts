@@ -27,6 +27,7 @@ import {
   type Summary,
   type SummaryQuery,
 } from "./model.ts";
+import { ROLLUP } from "../rollups/schema.ts";
 
 /** Options for {@linkcode loadSummary}. */
 export interface SummaryOptions {
@@ -142,8 +143,8 @@ function filters(sql: Queryable, query: SummaryQuery) {
 /** First and last day in `rollup_daily` (index-only: the key starts with `day`). */
 export async function loadDataRange(sql: Queryable): Promise<DayRange | null> {
   const [row] = await sql`
-    select (select min(day) from rollup_daily)::text as first,
-           (select max(day) from rollup_daily)::text as last`;
+    select (select min(day) from ${sql(ROLLUP.daily.table)})::text as first,
+           (select max(day) from ${sql(ROLLUP.daily.table)})::text as last`;
   return row?.first ? { from: row.first as string, to: row.last as string } : null;
 }
 
@@ -154,7 +155,7 @@ export async function countByProduct(
   range: DayRange,
 ): Promise<ProductCounts> {
   const rows = await sql`
-    select product, title, sum(n)::int8 as n from rollup_daily
+    select product, title, sum(n)::int8 as n from ${sql(ROLLUP.daily.table)}
     where day between ${range.from}::date and ${range.to}::date ${filters(sql, query)}
     group by 1, 2`;
   const counts = emptyProductCounts();
@@ -165,7 +166,7 @@ export async function countByProduct(
 /** One pass over the range's rollup rows, folded per category and per device. */
 async function countByKey(sql: Queryable, query: SummaryQuery, range: DayRange) {
   const rows = await sql`
-    select product, site_version, title, sum(n)::int8 as n from rollup_daily
+    select product, site_version, title, sum(n)::int8 as n from ${sql(ROLLUP.daily.table)}
     where day between ${range.from}::date and ${range.to}::date ${filters(sql, query)}
     group by 1, 2, 3`;
   const products = emptyProductCounts();
@@ -239,7 +240,7 @@ async function loadOrderSeries(
     ), counts as (
       select date_trunc(${granularity}, day::timestamp)::date as start, product,
         sum(n)::int8 as n
-      from rollup_daily
+      from ${sql(ROLLUP.daily.table)}
       where day between ${range.from}::date and ${range.to}::date and title = 'order'
         ${filters(sql, query)}
       group by 1, 2
@@ -274,12 +275,12 @@ async function loadClockSeries(
   const grouped = options.granularity === "hour"
     ? sql`
       select extract(epoch from hour)::int8 as t, product, sum(n)::int8 as n
-      from rollup_hourly
+      from ${sql(ROLLUP.hourly.table)}
       where hour >= ${start} and hour < ${end} and title = 'order' ${filters(sql, query)}
       group by 1, 2`
     : sql`
       select extract(epoch from minute)::int8 as t, product, sum(n)::int8 as n
-      from rollup_minute
+      from ${sql(ROLLUP.minute.table)}
       where minute >= ${start} and minute < ${end} and title = 'order' ${filters(sql, query)}
       group by 1, 2`;
   // One row of JSON: a busy day has 7,200 (minute, category) cells, which as rows would
@@ -302,7 +303,7 @@ async function loadClockSeries(
 export async function loadLastEventAt(sql: Queryable): Promise<string | null> {
   // Two statements, so the planner sees the hour as a value: with a subquery it guesses
   // a third of the table and plans a parallel scan (80 ms instead of 1).
-  const [hour] = await sql`select max(hour) as hour from rollup_hourly`;
+  const [hour] = await sql`select max(hour) as hour from ${sql(ROLLUP.hourly.table)}`;
   if (!hour?.hour) return null;
   const [row] = await sql`select max(event_time) as last from events
     where event_time >= ${hour.hour as Date}`;
@@ -312,7 +313,7 @@ export async function loadLastEventAt(sql: Queryable): Promise<string | null> {
 async function loadEventsPerSecond(sql: Queryable, query: SummaryQuery, now: Date) {
   const minute = new Date(Math.floor(now.getTime() / 60_000) * 60_000);
   const [row] = await sql`
-    select coalesce(sum(n), 0)::int8 as n from rollup_minute
+    select coalesce(sum(n), 0)::int8 as n from ${sql(ROLLUP.minute.table)}
     where minute >= ${new Date(minute.getTime() - 60_000)} and minute < ${minute}
       ${filters(sql, query)}`;
   return Math.round(((row?.n as number) ?? 0) / 60 * 10) / 10;
@@ -389,20 +390,20 @@ export async function loadExportCsv(
   const grouped = granularity === "minute"
     ? sql`
       select minute as period, product, site_version, title, sum(n)::int8 as events
-      from rollup_minute
+      from ${sql(ROLLUP.minute.table)}
       where minute >= ${start} and minute < ${end} ${filters(sql, query)}
       group by 1, 2, 3, 4`
     : granularity === "hour"
     ? sql`
       select hour as period, product, site_version, title, sum(n)::int8 as events
-      from rollup_hourly
+      from ${sql(ROLLUP.hourly.table)}
       where hour >= ${start} and hour < ${end} ${filters(sql, query)}
       group by 1, 2, 3, 4`
     : sql`
       select date_trunc(${granularity}, day::timestamp) at time zone ${options.timeZone}
           as period,
         product, site_version, title, sum(n)::int8 as events
-      from rollup_daily
+      from ${sql(ROLLUP.daily.table)}
       where day between ${range.from}::date and ${range.to}::date ${filters(sql, query)}
       group by 1, 2, 3, 4`;
   // Every value is an ISO time, an enum name or an integer: nothing needs quoting.

@@ -12,6 +12,7 @@
 import type { Queryable } from "../db/client.ts";
 import { PRODUCTS, SITE_VERSIONS, type Title, TITLES } from "../core/event.ts";
 import type { Funnel, Stats } from "./stats_report.ts";
+import { ROLLUP } from "../rollups/schema.ts";
 
 export type { Funnel, Stats };
 
@@ -89,14 +90,14 @@ export async function computeStats(sql: Queryable, options: StatsOptions = {}): 
     .all([
       timed(() =>
         sql`
-        select product, site_version, title, sum(n)::int8 as n from rollup_daily
+        select product, site_version, title, sum(n)::int8 as n from ${sql(ROLLUP.daily.table)}
         where ${dayFilter} group by 1, 2, 3`
       ),
       timed(async () => {
         // The hourly rollup narrows the first and last hour; the BRIN index on
         // event_time makes reading those two hours of events cheap.
         const [hours] = await sql`
-        select min(hour) as first, max(hour) as last from rollup_hourly
+        select min(hour) as first, max(hour) as last from ${sql(ROLLUP.hourly.table)}
         where hour >= date_trunc('hour', ${start}) and hour < ${end}`;
         if (!hours.first) return { first: null, last: null };
         const [row] = await sql`

@@ -7,11 +7,11 @@
  * @module
  */
 import type { Queryable } from "../db/client.ts";
-import { MINUTE_WINDOW_HOURS } from "./store.ts";
+import { MINUTE_WINDOW_HOURS, ROLLUP, type RollupTable } from "./schema.ts";
 
 /** One key whose rollup total differs from the events' count. */
 export interface InvariantViolation {
-  table: "rollup_daily" | "rollup_hourly" | "rollup_minute";
+  table: RollupTable;
   /** The key's time bucket (ISO; a date for the daily rollup). */
   bucket: string;
   product: string;
@@ -51,36 +51,36 @@ export async function checkInvariant(
         from events group by 1, 2, 3, 4
       ),
       daily as (
-        select 'rollup_daily' as tbl, coalesce(e.day, r.day)::text as bucket,
+        select ${ROLLUP.daily.table}::text as tbl, coalesce(e.day, r.day)::text as bucket,
           coalesce(e.product, r.product) as product,
           coalesce(e.site_version, r.site_version) as site_version,
           coalesce(e.title, r.title) as title, coalesce(e.n, 0) as events, coalesce(r.n, 0) as rollup
         from (select (minute at time zone ${timeZone})::date as day, product, site_version, title,
                 sum(n) as n from ev group by 1, 2, 3, 4) e
         full join (select day, product, site_version, title, sum(n) as n
-                   from rollup_daily group by 1, 2, 3, 4) r
+                   from ${tx(ROLLUP.daily.table)} group by 1, 2, 3, 4) r
           using (day, product, site_version, title)
         where e.n is distinct from r.n
       ),
       hourly as (
-        select 'rollup_hourly', coalesce(e.hour, r.hour)::text,
+        select ${ROLLUP.hourly.table}::text, coalesce(e.hour, r.hour)::text,
           coalesce(e.product, r.product), coalesce(e.site_version, r.site_version),
           coalesce(e.title, r.title), coalesce(e.n, 0), coalesce(r.n, 0)
         from (select date_trunc('hour', minute) as hour, product, site_version, title,
                 sum(n) as n from ev group by 1, 2, 3, 4) e
         full join (select hour, product, site_version, title, sum(n) as n
-                   from rollup_hourly group by 1, 2, 3, 4) r
+                   from ${tx(ROLLUP.hourly.table)} group by 1, 2, 3, 4) r
           using (hour, product, site_version, title)
         where e.n is distinct from r.n
       ),
       minutely as (
-        select 'rollup_minute', coalesce(e.minute, r.minute)::text,
+        select ${ROLLUP.minute.table}::text, coalesce(e.minute, r.minute)::text,
           coalesce(e.product, r.product), coalesce(e.site_version, r.site_version),
           coalesce(e.title, r.title), coalesce(e.n, 0), coalesce(r.n, 0)
         from (select * from ev
               where minute >= now() - make_interval(hours => ${windowHours})) e
         full join (select minute, product, site_version, title, sum(n) as n
-                   from rollup_minute
+                   from ${tx(ROLLUP.minute.table)}
                    where minute >= now() - make_interval(hours => ${windowHours})
                    group by 1, 2, 3, 4) r
           using (minute, product, site_version, title)
@@ -90,9 +90,9 @@ export async function checkInvariant(
     const [totals] = await tx`
       select
         (select count(*) from events)::int8 as events,
-        (select coalesce(sum(n), 0) from rollup_daily)::int8 as daily,
-        (select coalesce(sum(n), 0) from rollup_hourly)::int8 as hourly,
-        (select coalesce(sum(n), 0) from rollup_minute
+        (select coalesce(sum(n), 0) from ${tx(ROLLUP.daily.table)})::int8 as daily,
+        (select coalesce(sum(n), 0) from ${tx(ROLLUP.hourly.table)})::int8 as hourly,
+        (select coalesce(sum(n), 0) from ${tx(ROLLUP.minute.table)}
           where minute >= now() - make_interval(hours => ${windowHours}))::int8 as minute,
         (select count(*) from events
           where date_trunc('minute', event_time) >= now() - make_interval(hours => ${windowHours})

@@ -12,14 +12,7 @@
  * @module
  */
 import type { Sql } from "../db/client.ts";
-import { MINUTE_WINDOW_HOURS } from "./store.ts";
-
-/** The rollup tables and their time column. */
-export const ROLLUPS = [
-  { table: "rollup_daily", time: "day" },
-  { table: "rollup_hourly", time: "hour" },
-  { table: "rollup_minute", time: "minute" },
-] as const;
+import { MINUTE_WINDOW_HOURS, ROLLUP, ROLLUPS } from "./schema.ts";
 
 /** Advisory lock id that elects the one merger (any constant shared by all processes). */
 export const MERGE_LOCK_ID = 7_301_947_113;
@@ -61,7 +54,7 @@ export async function mergeRollups(sql: Sql, options: MergeOptions = {}): Promis
     try {
       result.ran = true;
       const expired = await session`
-        delete from rollup_minute
+        delete from ${session(ROLLUP.minute.table)}
         where minute < now() - make_interval(hours => ${windowHours})`;
       result.expiredMinuteRows = expired.count;
       for (const { table, time } of ROLLUPS) {

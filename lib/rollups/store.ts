@@ -21,11 +21,9 @@ import {
 } from "../core/event.ts";
 import { MinuteCounts, type MinuteDelta } from "./minute_counts.ts";
 import { isPostgresError, SQLSTATE } from "../db/sqlstate.ts";
+import { MINUTE_WINDOW_HOURS, ROLLUP } from "./schema.ts";
 
 export type { MinuteDelta } from "./minute_counts.ts";
-
-/** How long minute rollups are kept (the live charts' window). */
-export const MINUTE_WINDOW_HOURS = 48;
 
 /** What one call stored. */
 export interface StoreResult {
@@ -110,17 +108,17 @@ export async function storeEvents(
 function rollupsFromPerMinute(tx: Queryable, timeZone: string, selectBack = true) {
   return tx`
     daily as (
-      insert into rollup_daily (day, product, site_version, title, n)
+      insert into ${tx(ROLLUP.daily.table)} (day, product, site_version, title, n)
       select (minute at time zone ${timeZone})::date, product, site_version, title, sum(n)
       from per_minute group by 1, 2, 3, 4
     ),
     hourly as (
-      insert into rollup_hourly (hour, product, site_version, title, n)
+      insert into ${tx(ROLLUP.hourly.table)} (hour, product, site_version, title, n)
       select date_trunc('hour', minute), product, site_version, title, sum(n)
       from per_minute group by 1, 2, 3, 4
     ),
     minutely as (
-      insert into rollup_minute (minute, product, site_version, title, n)
+      insert into ${tx(ROLLUP.minute.table)} (minute, product, site_version, title, n)
       select minute, product, site_version, title, n from per_minute
       where minute >= now() - make_interval(hours => ${MINUTE_WINDOW_HOURS})
     )

@@ -7,7 +7,7 @@ import { compileTrust } from "./lib/web/client_address.ts";
 import { type Config, loadConfig } from "./lib/process/config.ts";
 import { prepare } from "./lib/process/prepare.ts";
 import { connect } from "./lib/db/client.ts";
-import type { AppState } from "./lib/web/app_state.ts";
+import { type AppState, ingestStatus } from "./lib/web/app_state.ts";
 import { createApp, type RouteInfo } from "./server/mod.ts";
 import { serveGuarded } from "./server/guarded_serve.ts";
 import type { GuardStats } from "./server/conn_guard.ts";
@@ -15,7 +15,6 @@ import { onShutdown } from "./lib/process/shutdown.ts";
 import { createLiveHub } from "./lib/live/hub.ts";
 import { createDashboardAuth } from "./lib/web/auth.ts";
 import { createKafkaProbe } from "./lib/kafka/probe.ts";
-import { loadIngestStatus } from "./lib/dashboard/queries.ts";
 import { createEventProducer } from "./lib/shop/producer.ts";
 import { createShopState } from "./lib/shop/state.ts";
 
@@ -69,7 +68,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   state.live = createLiveHub({
     sql,
     topic: config.kafkaTopic,
-    status: () => loadIngestStatus(sql, config.kafkaTopic),
+    status: () => ingestStatus(state),
     maxSockets: config.connections.liveMaxSockets,
     maxSocketsPerAddress: config.connections.liveMaxSocketsPerAddress,
   });

@@ -22,7 +22,8 @@
 import { parseArgs } from "node:util";
 import { loadConfig } from "../lib/process/config.ts";
 import { connect, withDatabase } from "../lib/db/client.ts";
-import { addDays, dayIn, type Summary } from "../lib/dashboard/model.ts";
+import { addDays, dayIn } from "../lib/core/calendar.ts";
+import { type Summary } from "../lib/dashboard/model.ts";
 import { startWebServer, type WebServer } from "../main.ts";
 import { createTestTopic, testServices } from "../tests/support/services.ts";
 import {

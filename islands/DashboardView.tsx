@@ -11,15 +11,14 @@
 import { Component, type VNode } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { type LiveMessage, TICKER_LENGTH } from "../lib/live/protocol.ts";
+import { applyDeltas, type Summary } from "../lib/dashboard/model.ts";
+import { dayIn } from "../lib/core/calendar.ts";
 import {
-  applyDeltas,
-  dayIn,
   matchesFilters,
   parseSummarySearch,
-  type Summary,
   type SummaryQuery,
   summarySearch,
-} from "../lib/dashboard/model.ts";
+} from "../lib/dashboard/query.ts";
 import { CategoryBars } from "../components/dashboard/CategoryBars.tsx";
 import { DeviceShare } from "../components/dashboard/DeviceShare.tsx";
 import { Filters } from "../components/dashboard/Filters.tsx";

@@ -6,16 +6,15 @@
  * @module
  */
 import { useEffect, useState } from "preact/hooks";
-import type { DayRange } from "../lib/dashboard/model.ts";
+import type { DayRange } from "../lib/core/calendar.ts";
 import { RANGE_EVENT } from "../components/dashboard/format.tsx";
+import { DEVICE_LABELS, TITLE_LABELS } from "../lib/core/labels.ts";
 import type { Stats as ExploreStats } from "../lib/dashboard/stats_report.ts";
 import {
   CategoryName,
   Count,
-  DEVICE_LABELS,
   formatCount,
   formatPercent,
-  TITLE_LABELS,
 } from "../components/dashboard/format.tsx";
 import { TITLES } from "../lib/core/event.ts";
 

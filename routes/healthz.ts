@@ -27,7 +27,7 @@ export const handler: Handlers<AppState> = {
       ? await loadIngestHealth(state.sql, {
         topic: state.topic,
         brokers: state.kafkaBrokers,
-        readLag: (topic, groupId) => state.kafka.lag(topic, groupId),
+        readEnds: (topic) => state.kafka.ends(topic),
       }).catch((error) => ({ error: error instanceof Error ? error.message : String(error) }))
       : null;
     return Response.json({

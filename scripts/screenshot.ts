@@ -18,7 +18,8 @@ import { startWebServer, type WebServer } from "../main.ts";
 import { createKafka } from "../lib/kafka/client.ts";
 import { type EcommerceEvent, encodeEvent, newId, PRODUCTS } from "../lib/core/event.ts";
 import { waitFor } from "../lib/services/net.ts";
-import { dayIn, startOfDay, type Summary, sumProducts } from "../lib/dashboard/model.ts";
+import { dayIn, startOfDay } from "../lib/core/calendar.ts";
+import { type Summary, sumProducts } from "../lib/dashboard/model.ts";
 
 /**
  * About `count` events of visits spread over today so far: an impression, sometimes a

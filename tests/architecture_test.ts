@@ -54,7 +54,7 @@ function cleanTree(): Map<string, string> {
     ["lib/core/event.ts", "export const PRODUCTS = [];\n"],
     ["lib/db/client.ts", 'import postgres from "postgres";\nimport "../core/event.ts";\n'],
     ["lib/dashboard/model.ts", 'import { PRODUCTS } from "../core/event.ts";\n'],
-    ["lib/dashboard/queries.ts", 'import type { Sql } from "../db/client.ts";\n'],
+    ["lib/dashboard/summary.ts", 'import type { Sql } from "../db/client.ts";\n'],
     ["lib/web/auth.ts", 'import { HttpError } from "../../server/http_error.ts";\n'],
     ["lib/services/kafka_local.ts", 'import "../db/client.ts";\n'],
     ["server/http_error.ts", 'import { Hono } from "hono";\n'],
@@ -131,13 +131,13 @@ Deno.test("the checker passes a clean tree and reports each planted forbidden ed
     [
       "an island using server code",
       "islands/Bad.tsx",
-      'import "../lib/dashboard/queries.ts";\n',
+      'import "../lib/dashboard/summary.ts";\n',
       /only browser-safe/,
     ],
     [
       "a browser-safe module using server code",
       "lib/dashboard/model.ts",
-      'import "./queries.ts";\n',
+      'import "./summary.ts";\n',
       /browser-safe modules import only browser-safe/,
     ],
     [

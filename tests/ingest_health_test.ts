@@ -64,14 +64,22 @@ Deno.test({
       assertEquals(body.ingest.workers.length, 1);
       assertEquals(body.ingest.lag.total, 0);
       assertEquals(body.ingest.rejects.byKind["unknown product"], 3);
+
+      // A stopped worker is no longer listed, and lag shows what is left unread: the
+      // same figure on /healthz, in the dashboard's summary and in its live status.
+      await worker.stop();
+      await produce(topic.brokers, topic.topic, eventMessages([randomEvent(), randomEvent()]));
+      const after = await loadIngestHealth(db.sql, { topic: topic.topic, brokers: topic.brokers });
+      assertEquals(after.workers, []);
+      assertEquals(after.lag?.total, 2);
+      assertEquals(after.lag?.partitions.reduce((s, p) => s + (p.stored ?? 0), 0), 3_004);
+      const healthz = await (await fetch(`${web.url}/healthz`)).json();
+      assertEquals(healthz.ingest.lag.total, 2);
+      const summary = await (await fetch(`${web.url}/api/summary?range=today`)).json();
+      assertEquals(summary.lag, 2);
     } finally {
       await web.close();
       await worker.stop();
     }
-    // A stopped worker is no longer listed, and lag shows what is left unread.
-    await produce(topic.brokers, topic.topic, eventMessages([randomEvent(), randomEvent()]));
-    const after = await loadIngestHealth(db.sql, { topic: topic.topic, brokers: topic.brokers });
-    assertEquals(after.workers, []);
-    assertEquals(after.lag?.total, 2);
   },
 });

@@ -9,14 +9,9 @@
 import assert from "node:assert/strict";
 import { DASHBOARD_READS, DASHBOARD_WAITING } from "../lib/dashboard/gate.ts";
 import { PRODUCTS, TITLES } from "../lib/core/event.ts";
-import {
-  addDays,
-  dayIn,
-  type DayRange,
-  MAX_POINTS,
-  startOfDay,
-  type Summary,
-} from "../lib/dashboard/model.ts";
+import { addDays, dayIn, type DayRange, startOfDay } from "../lib/core/calendar.ts";
+import { MAX_POINTS } from "../lib/dashboard/buckets.ts";
+import { type Summary } from "../lib/dashboard/model.ts";
 import { testServices } from "./support/services.ts";
 import {
   countEvents,

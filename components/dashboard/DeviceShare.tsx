@@ -5,13 +5,8 @@
  */
 import { SITE_VERSIONS, TITLES } from "../../lib/core/event.ts";
 import type { DeviceCounts } from "../../lib/dashboard/model.ts";
-import {
-  DEVICE_COLORS,
-  DEVICE_LABELS,
-  formatCount,
-  formatPercent,
-  TITLE_LABELS,
-} from "./format.tsx";
+import { DEVICE_COLORS, formatCount, formatPercent } from "./format.tsx";
+import { DEVICE_LABELS, TITLE_LABELS } from "../../lib/core/labels.ts";
 
 /** Stacked 100% bars per event type. */
 export function DeviceShare(props: { devices: DeviceCounts }) {

@@ -6,13 +6,10 @@
  * @module
  */
 import { type Product, PRODUCTS, SITE_VERSIONS, type SiteVersion } from "../../lib/core/event.ts";
-import {
-  type RangeName,
-  type Summary,
-  type SummaryQuery,
-  summarySearch,
-} from "../../lib/dashboard/model.ts";
-import { CATEGORY_COLORS, CATEGORY_LABELS, DEVICE_LABELS } from "./format.tsx";
+import { type RangeName, type SummaryQuery, summarySearch } from "../../lib/dashboard/query.ts";
+import { type Summary } from "../../lib/dashboard/model.ts";
+import { CATEGORY_COLORS } from "./format.tsx";
+import { CATEGORY_LABELS, DEVICE_LABELS } from "../../lib/core/labels.ts";
 
 const RANGE_LABELS: Record<Exclude<RangeName, "custom">, string> = {
   today: "Today",

@@ -8,8 +8,10 @@
 import { useLayoutEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
 import { type Product, PRODUCTS } from "../../lib/core/event.ts";
-import { type Summary, zoneOffset } from "../../lib/dashboard/model.ts";
-import { CATEGORY_COLORS, CATEGORY_LABELS, formatCount } from "./format.tsx";
+import { type Summary } from "../../lib/dashboard/model.ts";
+import { zoneOffset } from "../../lib/core/calendar.ts";
+import { CATEGORY_COLORS, formatCount } from "./format.tsx";
+import { CATEGORY_LABELS } from "../../lib/core/labels.ts";
 
 /** Props of {@linkcode OrdersChart}. */
 export interface OrdersChartProps {

@@ -4,7 +4,8 @@
  * @module
  */
 import type { TickerEvent } from "../../lib/live/protocol.ts";
-import { CategoryName, DEVICE_LABELS, formatClock, TITLE_LABELS } from "./format.tsx";
+import { CategoryName, formatClock } from "./format.tsx";
+import { DEVICE_LABELS, TITLE_LABELS } from "../../lib/core/labels.ts";
 
 /** The list of newest events. */
 export function Ticker(props: { events: TickerEvent[]; timeZone: string }) {

@@ -6,7 +6,8 @@
  * @module
  */
 import type { Ref } from "preact";
-import type { Product, SiteVersion, Title } from "../../lib/core/event.ts";
+import type { Product, SiteVersion } from "../../lib/core/event.ts";
+import { CATEGORY_LABELS } from "../../lib/core/labels.ts";
 
 /** The window event the dashboard sends when its range of days changes (`detail`: DayRange). */
 export const RANGE_EVENT = "dashboard-range";
@@ -18,28 +19,6 @@ export const CATEGORY_COLORS: Record<Product, string> = {
   electronics: "#2563eb",
   sneakers: "#10b981",
   sports_nutrition: "#e11d48",
-};
-
-/** Human names of the categories. */
-export const CATEGORY_LABELS: Record<Product, string> = {
-  accessories: "Accessories",
-  clothes: "Clothes",
-  electronics: "Electronics",
-  sneakers: "Sneakers",
-  sports_nutrition: "Sports nutrition",
-};
-
-/** Human names of the event types. */
-export const TITLE_LABELS: Record<Title, string> = {
-  banner_show: "Impressions",
-  banner_click: "Clicks",
-  order: "Orders",
-};
-
-/** Human names of the devices. */
-export const DEVICE_LABELS: Record<SiteVersion, string> = {
-  desktop: "Desktop",
-  mobile: "Mobile",
 };
 
 /** Device colours (not categories, so neutral tones). */

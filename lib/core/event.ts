@@ -168,10 +168,23 @@ function pickEnum<T extends string>(value: unknown, allowed: readonly T[]): T | 
   return (allowed as readonly string[]).includes(lower) ? lower as T : undefined;
 }
 
-/** Normalizes a product name: the five categories, or `company` (= `electronics`). */
+/** How the dataset (`product.csv`) writes each category: electronics as `company`. */
+export const DATASET_WORDS: Readonly<Record<Product, string>> = {
+  accessories: "accessories",
+  clothes: "clothes",
+  electronics: "company",
+  sneakers: "sneakers",
+  sports_nutrition: "sports_nutrition",
+};
+
+const DATASET_PRODUCTS = new Map<string, Product>(
+  PRODUCTS.map((product) => [DATASET_WORDS[product], product]),
+);
+
+/** Normalizes a product name: the five categories, or the dataset's word for one. */
 export function normalizeProduct(value: unknown): Product | undefined {
-  if (typeof value === "string" && value.trim().toLowerCase() === "company") return "electronics";
-  return pickEnum(value, PRODUCTS);
+  if (typeof value !== "string") return undefined;
+  return DATASET_PRODUCTS.get(value.trim().toLowerCase()) ?? pickEnum(value, PRODUCTS);
 }
 
 /** Normalizes `target`: 0 or 1, as a number or a string. */

@@ -11,7 +11,7 @@
 import type { Queryable, Sql } from "../db/client.ts";
 import { BusyError } from "./gate.ts";
 import { computeStats, type Stats } from "./stats.ts";
-import type { DayRange } from "./model.ts";
+import type { DayRange } from "../core/calendar.ts";
 
 /** The explore panel's numbers: `deno task stats --json` for the range. */
 export type ExploreStats = Stats;

@@ -1,7 +1,7 @@
 /**
- * The dashboard's numbers: the summary model and its live deltas (browser-safe), the
- * queries on the rollups, the CSV export, the explore panel's statistics and the read
- * limits.
+ * The dashboard's numbers: the summary model and its live deltas, the query rules and
+ * the series buckets (browser-safe), the summary read from the rollups, the CSV export,
+ * the explore panel's statistics and the read limits.
  *
  * @module
  */
@@ -14,5 +14,5 @@ export const RULES = {
   /** The npm packages it may import (`node:` builtins are fine outside browser-safe files). */
   npm: ["p-limit"],
   /** Files islands and components may import: they use no I/O, `Deno` or npm package. */
-  browserSafe: ["model.ts", "stats_report.ts"],
+  browserSafe: ["model.ts", "query.ts", "buckets.ts", "stats_report.ts"],
 } as const;

@@ -1,13 +1,15 @@
 /**
  * What /healthz reports about ingestion: running workers and their rate, time since
- * an event was last stored, consumer lag per partition, and rejects by kind. Read
- * from the workers' bookkeeping (migration 003) and from Kafka.
+ * an event was last stored, lag per partition (`status.ts`: the same figure the
+ * dashboard shows), and rejects by kind. Read from the workers' bookkeeping
+ * (migration 003) and from Kafka.
  *
  * @module
  */
 import type { Queryable } from "../db/client.ts";
-import { consumerLag, type PartitionLag } from "../kafka/lag.ts";
+import { type PartitionEnd, topicEnds } from "../kafka/offsets.ts";
 import { withTimeout } from "../core/async.ts";
+import { type IngestLag, LIVE_WORKER_SECONDS, loadIngestLag } from "./status.ts";
 
 /** A worker that reported within the last {@linkcode LIVE_WORKER_SECONDS}. */
 export interface LiveWorker {
@@ -29,25 +31,20 @@ export interface IngestHealth {
   lastEventAgeSeconds: number | null;
   /** Newest `event_time` the workers stored. */
   newestEventTime: string | null;
-  /** Lag per partition from Kafka (null when Kafka did not answer in time). */
-  lag: { total: number; partitions: PartitionLag[] } | null;
+  /** Lag per partition ({@linkcode loadIngestLag}; null when Kafka did not answer in time). */
+  lag: IngestLag | null;
   /** Rejected messages of the topic, by kind ("unknown product", "not JSON", …). */
   rejects: { total: number; byKind: Record<string, number> };
 }
-
-/** A worker counts as running when it reported this recently (it reports every second). */
-export const LIVE_WORKER_SECONDS = 10;
 
 /** Options for {@linkcode loadIngestHealth}. */
 export interface IngestHealthOptions {
   topic: string;
   brokers: string[];
-  /** Default `<topic>-ingest`. */
-  groupId?: string;
   /** How long to wait for Kafka's offsets; default 2 s. */
   kafkaTimeoutMs?: number;
-  /** Reads the lag (the web server passes its long-lived admin's); default {@linkcode consumerLag}. */
-  readLag?: (topic: string, groupId: string) => Promise<PartitionLag[]>;
+  /** Reads the topic's offsets (the web server passes its long-lived admin's); default {@linkcode topicEnds}. */
+  readEnds?: (topic: string) => Promise<PartitionEnd[]>;
 }
 
 /** Reads the ingest health of `options.topic`. */
@@ -56,7 +53,6 @@ export async function loadIngestHealth(
   options: IngestHealthOptions,
 ): Promise<IngestHealth> {
   const { topic } = options;
-  const groupId = options.groupId ?? `${topic}-ingest`;
   const [workers, [summary], rejects, lag] = await Promise.all([
     sql`
       select worker_id, hostname, pid, events_per_second, events_total, rejected_total
@@ -71,10 +67,10 @@ export async function loadIngestHealth(
     sql`select kind, count(*)::int8 as n from rejected_events where topic = ${topic}
       group by kind order by 2 desc`,
     withTimeout(
-      (options.readLag ?? ((t, g) => consumerLag(options.brokers, t, g)))(topic, groupId),
+      (options.readEnds ?? ((t) => topicEnds(options.brokers, t)))(topic),
       options.kafkaTimeoutMs ?? 2_000,
-      "Reading consumer lag from Kafka",
-    ).catch(() => null),
+      "Reading the topic's offsets from Kafka",
+    ).then((ends) => loadIngestLag(sql, topic, ends), () => null),
   ]);
   const live = workers.map((w) => ({
     workerId: w.worker_id as string,
@@ -91,7 +87,7 @@ export async function loadIngestHealth(
     eventsPerSecond: Math.round(live.reduce((sum, w) => sum + w.eventsPerSecond, 0) * 10) / 10,
     lastEventAgeSeconds: summary?.age == null ? null : Math.round(summary.age * 10) / 10,
     newestEventTime: summary?.newest ? (summary.newest as Date).toISOString() : null,
-    lag: lag ? { total: lag.reduce((sum, p) => sum + p.lag, 0), partitions: lag } : null,
+    lag,
     rejects: { total: Object.values(byKind).reduce((a, b) => a + b, 0), byKind },
   };
 }

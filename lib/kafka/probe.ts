@@ -1,6 +1,6 @@
 /**
  * The web server's one Kafka admin connection, for `/healthz`: whether the brokers
- * answer, and the ingest group's lag. Connected on first use and kept; a failed or
+ * answer, and the topic's end offsets (for the ingest lag). Connected on first use and kept; a failed or
  * timed-out call drops it and the next call connects afresh, so a broker restart heals
  * without a new client per request (each admin client is a TCP connection plus a
  * metadata round trip: made per request, a few requests a second made the broker's
@@ -9,12 +9,12 @@
  * @module
  */
 import { type Admin, createKafka } from "./client.ts";
-import { type PartitionLag, readLag } from "./lag.ts";
+import { type PartitionEnd, readTopicEnds } from "./offsets.ts";
 import { withTimeout } from "../core/async.ts";
 
 /** Options for {@linkcode createKafkaProbe}. */
 export interface KafkaProbeOptions {
-  /** How long a probe or lag read may take before it counts as "no answer"; default 2 s. */
+  /** How long a probe or offsets read may take before it counts as "no answer"; default 2 s. */
   timeoutMs?: number;
 }
 
@@ -22,8 +22,8 @@ export interface KafkaProbeOptions {
 export interface KafkaProbe {
   /** True when the brokers answer a metadata request in time. */
   answers(): Promise<boolean>;
-  /** The lag of `groupId` on `topic`; rejects when Kafka does not answer in time. */
-  lag(topic: string, groupId: string): Promise<PartitionLag[]>;
+  /** `topic`'s offsets per partition; rejects when Kafka does not answer in time. */
+  ends(topic: string): Promise<PartitionEnd[]>;
   /** Admin connections made so far (1 while the broker stays up). */
   readonly connects: number;
   /** Disconnects (at shutdown). */
@@ -68,8 +68,8 @@ export function createKafkaProbe(brokers: string[], options: KafkaProbeOptions =
   return {
     answers: () =>
       use("Probing Kafka", (client) => client.listTopics()).then(() => true, () => false),
-    lag: (topic, groupId) =>
-      use("Reading consumer lag from Kafka", (client) => readLag(client, topic, groupId)),
+    ends: (topic) =>
+      use("Reading the topic's offsets from Kafka", (client) => readTopicEnds(client, topic)),
     get connects() {
       return connects;
     },

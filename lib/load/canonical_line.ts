@@ -9,14 +9,18 @@
  */
 import type { CanonicalRow } from "../rollups/copy_batch.ts";
 import { type CsvHeader, isPossibleTime } from "./csv_row.ts";
-import { PRODUCTS, SITE_VERSIONS, type TimeBound, TITLES } from "../core/event.ts";
+import { DATASET_WORDS, PRODUCTS, SITE_VERSIONS, type TimeBound, TITLES } from "../core/event.ts";
 
 const COMMA = 44;
 const encoder = new TextEncoder();
 /** The dataset's words, as bytes, with the index of what they mean. */
 const PRODUCT_WORDS: [Uint8Array, number][] = [
   ...PRODUCTS.map((word, i): [Uint8Array, number] => [encoder.encode(word), i]),
-  [encoder.encode("company"), PRODUCTS.indexOf("electronics")],
+  ...PRODUCTS.filter((product) => DATASET_WORDS[product] !== product)
+    .map((product): [Uint8Array, number] => [
+      encoder.encode(DATASET_WORDS[product]),
+      PRODUCTS.indexOf(product),
+    ]),
 ];
 const SITE_WORDS = SITE_VERSIONS.map((word, i): [Uint8Array, number] => [encoder.encode(word), i]);
 const TITLE_WORDS = TITLES.map((word, i): [Uint8Array, number] => [encoder.encode(word), i]);

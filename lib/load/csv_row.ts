@@ -19,7 +19,7 @@
  *
  * @module
  */
-import { EVENT_FIELDS, normalizeEvent } from "../core/event.ts";
+import { DATASET_WORDS, EVENT_FIELDS, normalizeEvent, PRODUCTS } from "../core/event.ts";
 import type {
   EcommerceEvent,
   ParseResult,
@@ -124,12 +124,8 @@ export function isBlankRow(fields: readonly string[]): boolean {
 }
 
 const CANONICAL_PRODUCTS = new Map<string, Product>([
-  ["accessories", "accessories"],
-  ["clothes", "clothes"],
-  ["company", "electronics"],
-  ["electronics", "electronics"],
-  ["sneakers", "sneakers"],
-  ["sports_nutrition", "sports_nutrition"],
+  ...PRODUCTS.map((product): [string, Product] => [product, product]),
+  ...PRODUCTS.map((product): [string, Product] => [DATASET_WORDS[product], product]),
 ]);
 const CANONICAL_SITES = new Set<string>(["desktop", "mobile"]);
 const CANONICAL_TITLES = new Set<string>(["banner_show", "banner_click", "order"]);

@@ -10,6 +10,7 @@
 import { DatasetModel, DEVICE_SHARES, GEN_START, GEN_TITLES, PRODUCT_SHARES } from "./model.ts";
 import { TimeSchedule } from "./model.ts";
 import { mix32, Prng } from "./prng.ts";
+import { DATASET_WORDS } from "../core/event.ts";
 
 /** Options for {@linkcode generateCsv}. */
 export interface GenerateOptions {
@@ -54,7 +55,7 @@ export async function generateCsv(options: GenerateOptions, sink: ChunkSink): Pr
   const prng = new Prng(seed);
   // Ids derived from an index (users, pages) mix the seed in, so seeds differ everywhere.
   const salt = mix32(seed ^ 0x5bd1e995);
-  const products = PRODUCT_SHARES.map(([name]) => encoder.encode(`${name},`));
+  const products = PRODUCT_SHARES.map(([name]) => encoder.encode(`${DATASET_WORDS[name]},`));
   const devices = DEVICE_SHARES.map(([name]) => encoder.encode(`${name},`));
   const titles = GEN_TITLES.map((name, i) => encoder.encode(`${name},${i === 2 ? 1 : 0}\n`));
   const days = dayPrefixes();

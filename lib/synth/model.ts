@@ -1,23 +1,28 @@
 /**
- * What the synthetic dataset looks like: the real file's product shares, two site
- * versions, a funnel (shows → clicks → orders) that varies by product and device,
- * long-tailed users and pages, and a daily rhythm over 2019-01-01..2019-05-31. Pure: the
- * writer turns these draws into CSV bytes.
+ * The one synthetic visitor model: the real file's product shares, two site versions,
+ * a funnel (shows → clicks → orders) that varies by product and device, long-tailed
+ * users and pages, and a daily rhythm over 2019-01-01..2019-05-31. `gen` (through the
+ * CSV writer, and so `replay`) and `simulate` (`traffic.ts`) both draw from it, so
+ * their shares agree. Pure.
  *
  * @module
  */
+import type { Product, SiteVersion } from "../core/event.ts";
 
-/** Product names as the dataset spells them (`company` is electronics), with shares. */
-export const PRODUCT_SHARES = [
+/** Categories with their shares of events (the file writes `DATASET_WORDS`). */
+export const PRODUCT_SHARES: ReadonlyArray<readonly [Product, number]> = [
   ["clothes", 0.211],
-  ["company", 0.204],
+  ["electronics", 0.204],
   ["sneakers", 0.201],
   ["sports_nutrition", 0.193],
   ["accessories", 0.191],
-] as const;
+];
 
-/** Site versions with their shares of events. */
-export const DEVICE_SHARES = [["desktop", 0.55], ["mobile", 0.45]] as const;
+/** Site versions with their shares of events (and of visitors). */
+export const DEVICE_SHARES: ReadonlyArray<readonly [SiteVersion, number]> = [
+  ["desktop", 0.55],
+  ["mobile", 0.45],
+];
 
 /** Titles in funnel order, as written to the file. */
 export const GEN_TITLES = ["banner_show", "banner_click", "order"] as const;
@@ -25,7 +30,7 @@ export const GEN_TITLES = ["banner_show", "banner_click", "order"] as const;
 /** Clicks per show and orders per click of each product (index as in PRODUCT_SHARES). */
 const PRODUCT_FUNNEL: ReadonlyArray<{ ctr: number; conversion: number }> = [
   { ctr: 0.135, conversion: 0.30 }, // clothes
-  { ctr: 0.115, conversion: 0.18 }, // company (electronics)
+  { ctr: 0.115, conversion: 0.18 }, // electronics
   { ctr: 0.125, conversion: 0.27 }, // sneakers
   { ctr: 0.105, conversion: 0.34 }, // sports_nutrition
   { ctr: 0.095, conversion: 0.22 }, // accessories
@@ -47,10 +52,21 @@ const BUSIEST_USER_EVENTS = 20;
 /** Pages per product, picked with a strong skew (a few pages get most traffic). */
 export const PAGES_PER_PRODUCT = 1000;
 
+/**
+ * Clicks per show (`ctr`) and orders per click (`conversion`) of a product and device
+ * (indexes into PRODUCT_SHARES and DEVICE_SHARES).
+ */
+export function funnelRates(product: number, device: number): { ctr: number; conversion: number } {
+  return {
+    ctr: PRODUCT_FUNNEL[product].ctr * DEVICE_FACTOR[device].ctr,
+    conversion: PRODUCT_FUNNEL[product].conversion * DEVICE_FACTOR[device].conversion,
+  };
+}
+
 /** The share of each title (show, click, order) for a product and device. */
 export function titleShares(product: number, device: number): [number, number, number] {
-  const ctr = PRODUCT_FUNNEL[product].ctr * DEVICE_FACTOR[device].ctr;
-  const orders = ctr * PRODUCT_FUNNEL[product].conversion * DEVICE_FACTOR[device].conversion;
+  const { ctr, conversion } = funnelRates(product, device);
+  const orders = ctr * conversion;
   const total = 1 + ctr + orders;
   return [1 / total, ctr / total, orders / total];
 }
@@ -70,12 +86,23 @@ function pick(cum: Float64Array, r: number): number {
   return i;
 }
 
+const PRODUCT_CUMULATIVE = cumulative(PRODUCT_SHARES.map(([, share]) => share));
+const DEVICE_CUMULATIVE = cumulative(DEVICE_SHARES.map(([, share]) => share));
+
+/** Index into PRODUCT_SHARES for a uniform draw `r` in [0, 1). */
+export function pickProduct(r: number): number {
+  return pick(PRODUCT_CUMULATIVE, r);
+}
+
+/** Index into DEVICE_SHARES for a uniform draw `r` in [0, 1). */
+export function pickDevice(r: number): number {
+  return pick(DEVICE_CUMULATIVE, r);
+}
+
 /** Draws categories from uniform numbers in [0, 1): each method maps one draw. */
 export class DatasetModel {
   readonly users: number;
   readonly #userExponent: number;
-  readonly #products = cumulative(PRODUCT_SHARES.map(([, share]) => share));
-  readonly #devices = cumulative(DEVICE_SHARES.map(([, share]) => share));
   readonly #titles: Float64Array[] = [];
 
   /** A model for a file of `rows` rows (the user pool scales with it). */
@@ -94,12 +121,12 @@ export class DatasetModel {
 
   /** Index into PRODUCT_SHARES. */
   product(r: number): number {
-    return pick(this.#products, r);
+    return pickProduct(r);
   }
 
   /** Index into DEVICE_SHARES. */
   device(r: number): number {
-    return pick(this.#devices, r);
+    return pickDevice(r);
   }
 
   /** Index into GEN_TITLES for a product and device. */

@@ -1,7 +1,8 @@
 /**
  * Deterministic randomness for the generator: a seeded sfc32 stream (fast, 32-bit
  * integer arithmetic only, passes PractRand far beyond what we draw) and a stateless
- * 32-bit mixer for ids derived from an index.
+ * 32-bit mixer for ids derived from an index. The generator and the simulator draw
+ * from the same stream type.
  *
  * @module
  */
@@ -54,4 +55,13 @@ export function mix32(value: number): number {
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
   return h >>> 0;
+}
+
+/** A random number in [0, 1). */
+export type Random = () => number;
+
+/** A seeded {@linkcode Random} (a {@linkcode Prng} stream), for reproducible runs and tests. */
+export function seededRandom(seed: number): Random {
+  const prng = new Prng(seed);
+  return () => prng.next();
 }

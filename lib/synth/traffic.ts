@@ -1,16 +1,15 @@
 /**
- * Synthetic shop traffic for `deno task simulate`: visitors (a desktop/mobile mix) who
- * see an ad, click it at the category's rate and order at the category's rate, with
- * the same events (and page ids) the real shop emits. Pure: the caller sends them.
+ * Synthetic shop traffic for `deno task simulate`: visitors who see an ad, click it
+ * and order, with the shares of the one synthetic model (`model.ts`: the generated
+ * file's category mix, device mix and per category and device funnel) and the same
+ * events (and page ids) the real shop emits. Pure: the caller sends them.
  *
  * @module
  */
-import { CATALOG } from "../shop/catalog.ts";
-import { type EcommerceEvent, PRODUCTS, type SiteVersion } from "../core/event.ts";
+import type { EcommerceEvent, SiteVersion } from "../core/event.ts";
 import { AD_PAGE_PATH, productPath, shopEvent } from "../shop/events.ts";
-
-/** A random number in [0, 1). */
-export type Random = () => number;
+import { DEVICE_SHARES, funnelRates, pickDevice, pickProduct, PRODUCT_SHARES } from "./model.ts";
+import type { Random } from "./prng.ts";
 
 /** A simulated visitor. */
 export interface SimulatedUser {
@@ -18,46 +17,35 @@ export interface SimulatedUser {
   siteVersion: SiteVersion;
 }
 
-/** Share of simulated visitors on phones. */
-export const MOBILE_SHARE = 0.55;
-
-/** A small seeded generator (mulberry32), for reproducible tests. */
-export function seededRandom(seed: number): Random {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** `count` visitors with random ids, {@linkcode MOBILE_SHARE} of them on phones. */
+/** `count` visitors with random ids, on devices in the model's `DEVICE_SHARES`. */
 export function createUsers(count: number, random: Random = Math.random): SimulatedUser[] {
   return Array.from({ length: count }, () => ({
     userId: Array.from({ length: 32 }, () => Math.floor(random() * 16).toString(16)).join(""),
-    siteVersion: random() < MOBILE_SHARE ? "mobile" : "desktop",
+    siteVersion: DEVICE_SHARES[pickDevice(random())][0],
   }));
 }
 
+const DEVICE_INDEX = new Map(DEVICE_SHARES.map(([device], i) => [device, i]));
+
 /**
- * One visit: `banner_show`, then `banner_click` at the category's click rate, then
- * `order` at its order rate. Times are `now`, a millisecond apart, in that order.
+ * One visit: `banner_show` of a category drawn from the model's shares, then
+ * `banner_click` at the model's click rate for that category and the visitor's device,
+ * then `order` at its conversion. Times are `now`, a millisecond apart, in that order.
  */
 export function simulateVisit(
   user: SimulatedUser,
   now: Date,
   random: Random = Math.random,
 ): EcommerceEvent[] {
-  const product = PRODUCTS[Math.floor(random() * PRODUCTS.length)];
-  const entry = CATALOG[product];
+  const index = pickProduct(random());
+  const product = PRODUCT_SHARES[index][0];
+  const rates = funnelRates(index, DEVICE_INDEX.get(user.siteVersion)!);
   const base = { product, userId: user.userId, siteVersion: user.siteVersion };
   const at = (offset: number) => new Date(now.getTime() + offset);
   const events = [shopEvent({ ...base, title: "banner_show", page: AD_PAGE_PATH, time: at(0) })];
-  if (random() >= entry.clickRate) return events;
+  if (random() >= rates.ctr) return events;
   events.push(shopEvent({ ...base, title: "banner_click", page: AD_PAGE_PATH, time: at(1) }));
-  if (random() >= entry.orderRate) return events;
+  if (random() >= rates.conversion) return events;
   events.push(shopEvent({ ...base, title: "order", page: productPath(product), time: at(2) }));
   return events;
 }

@@ -12,6 +12,7 @@ import type { ShopState } from "../shop/state.ts";
 import type { LiveHub } from "../live/hub.ts";
 import type { DashboardAuth } from "./auth.ts";
 import type { KafkaProbe } from "../kafka/probe.ts";
+import { type IngestStatus, loadIngestStatus } from "../ingest/status.ts";
 
 /** Shared resources of one web process. */
 export interface AppState {
@@ -33,8 +34,13 @@ export interface AppState {
   shop: ShopState;
   /** `DASHBOARD_TOKEN`, its sessions and the guess throttle. */
   auth: DashboardAuth;
-  /** The one long-lived Kafka admin connection /healthz probes with. */
+  /** The one long-lived Kafka admin connection /healthz and the ingest status use. */
   kafka: KafkaProbe;
   /** Closers run at shutdown, in reverse order of registration. */
   closers: (() => Promise<void>)[];
+}
+
+/** The ingest lag and rate for the dashboard, through the process's pool and probe. */
+export function ingestStatus(state: AppState): Promise<IngestStatus> {
+  return loadIngestStatus(state.sql, state.topic, (topic) => state.kafka.ends(topic));
 }

@@ -6,16 +6,13 @@
  *
  * @module
  */
-import type { AppState } from "./app_state.ts";
+import { type AppState, ingestStatus } from "./app_state.ts";
 import { BusyError, dashboardRead } from "../dashboard/gate.ts";
-import { loadExportCsv, loadSummary } from "../dashboard/queries.ts";
+import { loadSummary } from "../dashboard/summary.ts";
+import { loadExportCsv } from "../dashboard/export.ts";
 import { StatsOptionError } from "../dashboard/stats.ts";
-import {
-  BadQueryError,
-  parseSummarySearch,
-  type Summary,
-  type SummaryQuery,
-} from "../dashboard/model.ts";
+import { BadQueryError, parseSummarySearch, type SummaryQuery } from "../dashboard/query.ts";
+import { type Summary } from "../dashboard/model.ts";
 import { HttpError } from "../../server/http_error.ts";
 
 /** Runs `work`, turning the query errors it throws into `HttpError(400)`. */
@@ -46,7 +43,7 @@ export async function readSummary(state: AppState, url: URL): Promise<Summary> {
       const live = state.live ? { instance: state.live.instance, seq: state.live.seq } : undefined;
       return loadSummary(tx, query, {
         timeZone: state.config.analyticsTz,
-        topic: state.topic,
+        status: () => ingestStatus(state),
         live,
       });
     })

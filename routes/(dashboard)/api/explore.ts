@@ -1,7 +1,7 @@
 import type { AppState } from "../../../lib/web/app_state.ts";
 import { asBadRequest, orBusy, readQuery } from "../../../lib/web/dashboard_request.ts";
 import { loadExploreCached } from "../../../lib/dashboard/explore.ts";
-import { resolveQueryDays } from "../../../lib/dashboard/queries.ts";
+import { resolveQueryDays } from "../../../lib/dashboard/summary.ts";
 import type { Handlers } from "../../../server/mod.ts";
 
 /**

@@ -9,25 +9,23 @@
 import type { Queryable } from "../db/client.ts";
 import { type Product, PRODUCTS, type SiteVersion, type Title } from "../core/event.ts";
 import { TICKER_LENGTH, type TickerEvent } from "../live/protocol.ts";
+import { addDays, dayIn, type DayRange, startOfDay } from "../core/calendar.ts";
 import {
-  addDays,
   allowedDays,
   checkRange,
-  dayIn,
-  type DayRange,
+  previousRange,
+  resolveRange,
+  type SummaryQuery,
+} from "./query.ts";
+import {
   emptyDeviceCounts,
   emptyProductCounts,
-  type Granularity,
-  granularityFor,
-  nextBucket,
-  previousRange,
   type ProductCounts,
-  resolveRange,
-  startOfDay,
   type Summary,
-  type SummaryQuery,
 } from "./model.ts";
+import { type Granularity, granularityFor, nextBucket } from "./buckets.ts";
 import { ROLLUP } from "../rollups/schema.ts";
+import type { IngestStatus } from "../ingest/status.ts";
 
 /** Options for {@linkcode loadSummary}. */
 export interface SummaryOptions {
@@ -37,8 +35,8 @@ export interface SummaryOptions {
   now?: Date;
   /** The live hub's position, read before querying (see `Summary.live`). */
   live?: { instance: string; seq: number };
-  /** The events topic: when given, lag and rate come from the workers' bookkeeping. */
-  topic?: string;
+  /** Ingest lag and rate (`lib/ingest/status.ts`); without it both are unknown. */
+  status?: () => Promise<IngestStatus>;
   /** Ticker length; default `TICKER_LENGTH`. */
   tickerSize?: number;
 }
@@ -106,9 +104,7 @@ export async function loadSummary(
     loadLastEventAt(sql),
     loadEventsPerSecond(sql, query, now),
     loadTicker(sql, query, options.tickerSize ?? TICKER_LENGTH),
-    options.topic
-      ? loadIngestStatus(sql, options.topic)
-      : Promise.resolve({ lag: null, eventsPerSecond: null }),
+    options.status?.() ?? Promise.resolve({ lag: null, eventsPerSecond: null }),
   ]);
   return {
     generatedAt: now.toISOString(),
@@ -132,7 +128,8 @@ export async function loadSummary(
   };
 }
 
-function filters(sql: Queryable, query: SummaryQuery) {
+/** The query's category and device filters as an `and …` fragment for a rollup read. */
+export function keyFilters(sql: Queryable, query: SummaryQuery) {
   const product = query.products.length > 0
     ? sql`and product = any(${query.products}::text[])`
     : sql``;
@@ -156,7 +153,7 @@ export async function countByProduct(
 ): Promise<ProductCounts> {
   const rows = await sql`
     select product, title, sum(n)::int8 as n from ${sql(ROLLUP.daily.table)}
-    where day between ${range.from}::date and ${range.to}::date ${filters(sql, query)}
+    where day between ${range.from}::date and ${range.to}::date ${keyFilters(sql, query)}
     group by 1, 2`;
   const counts = emptyProductCounts();
   for (const row of rows) counts[row.product as Product][row.title as Title] = row.n as number;
@@ -167,7 +164,7 @@ export async function countByProduct(
 async function countByKey(sql: Queryable, query: SummaryQuery, range: DayRange) {
   const rows = await sql`
     select product, site_version, title, sum(n)::int8 as n from ${sql(ROLLUP.daily.table)}
-    where day between ${range.from}::date and ${range.to}::date ${filters(sql, query)}
+    where day between ${range.from}::date and ${range.to}::date ${keyFilters(sql, query)}
     group by 1, 2, 3`;
   const products = emptyProductCounts();
   const devices = emptyDeviceCounts();
@@ -242,7 +239,7 @@ async function loadOrderSeries(
         sum(n)::int8 as n
       from ${sql(ROLLUP.daily.table)}
       where day between ${range.from}::date and ${range.to}::date and title = 'order'
-        ${filters(sql, query)}
+        ${keyFilters(sql, query)}
       group by 1, 2
     )
     select
@@ -276,12 +273,12 @@ async function loadClockSeries(
     ? sql`
       select extract(epoch from hour)::int8 as t, product, sum(n)::int8 as n
       from ${sql(ROLLUP.hourly.table)}
-      where hour >= ${start} and hour < ${end} and title = 'order' ${filters(sql, query)}
+      where hour >= ${start} and hour < ${end} and title = 'order' ${keyFilters(sql, query)}
       group by 1, 2`
     : sql`
       select extract(epoch from minute)::int8 as t, product, sum(n)::int8 as n
       from ${sql(ROLLUP.minute.table)}
-      where minute >= ${start} and minute < ${end} and title = 'order' ${filters(sql, query)}
+      where minute >= ${start} and minute < ${end} and title = 'order' ${keyFilters(sql, query)}
       group by 1, 2`;
   // One row of JSON: a busy day has 7,200 (minute, category) cells, which as rows would
   // cost postgres.js tens of milliseconds to parse on the one JavaScript thread.
@@ -315,7 +312,7 @@ async function loadEventsPerSecond(sql: Queryable, query: SummaryQuery, now: Dat
   const [row] = await sql`
     select coalesce(sum(n), 0)::int8 as n from ${sql(ROLLUP.minute.table)}
     where minute >= ${new Date(minute.getTime() - 60_000)} and minute < ${minute}
-      ${filters(sql, query)}`;
+      ${keyFilters(sql, query)}`;
   return Math.round(((row?.n as number) ?? 0) / 60 * 10) / 10;
 }
 
@@ -327,7 +324,7 @@ export async function loadTicker(
 ): Promise<TickerEvent[]> {
   const rows = await sql`
     select event_time, product, site_version, title from events
-    where event_time >= now() - interval '2 days' ${filters(sql, query)}
+    where event_time >= now() - interval '2 days' ${keyFilters(sql, query)}
     order by event_time desc limit ${limit}`;
   return rows.map((row) => ({
     time: (row.event_time as Date).toISOString(),
@@ -335,85 +332,4 @@ export async function loadTicker(
     site_version: row.site_version as SiteVersion,
     title: row.title as Title,
   }));
-}
-
-/** What the ingest workers report about the topic (migration 003's tables). */
-export interface IngestStatus {
-  /** Messages on the topic not yet stored, as of each partition's last batch. */
-  lag: number | null;
-  /** Events stored per second by the running workers. */
-  eventsPerSecond: number | null;
-}
-
-/**
- * Reads lag (`high_watermark - next_offset` per partition) and the workers' rate;
- * nulls when the worker's bookkeeping tables are absent or empty.
- */
-export async function loadIngestStatus(sql: Queryable, topic: string): Promise<IngestStatus> {
-  // Asked first rather than caught: in a transaction (a dashboard read) a failed query
-  // would abort the queries after it. Migration 003 adds the table and the column.
-  const [found] = await sql`select to_regclass('ingest_workers') is not null as ready`;
-  if (!found?.ready) return { lag: null, eventsPerSecond: null };
-  const [row] = await sql`
-    select
-      (select sum(greatest(high_watermark - next_offset, 0))::int8 from ingest_offsets
-        where topic = ${topic} and high_watermark is not null) as lag,
-      (select sum(events_per_second)::float8 from ingest_workers
-        where topic = ${topic} and stopped_at is null
-          and heartbeat_at > now() - interval '10 seconds') as rate`;
-  return {
-    lag: (row?.lag as number | null) ?? null,
-    eventsPerSecond: (row?.rate as number | null) ?? null,
-  };
-}
-
-/** The CSV columns of the export. */
-export const EXPORT_COLUMNS = ["period", "product", "site_version", "title", "events"] as const;
-
-/**
- * What the page shows, as CSV lines (`EXPORT_COLUMNS`, CRLF, header included): `sum(n)`
- * per bucket (at the range's granularity, so at most `MAX_POINTS` buckets), category,
- * device and event type, filters applied, in time order; `period` is the bucket's start,
- * ISO UTC (midnight in `ANALYTICS_TZ` for day, week and month buckets). Postgres writes
- * the text: up to 60,000 rows parsed and formatted here would hold the one JavaScript
- * thread for about a second. Throws `BadQueryError` for a range outside the allowed days.
- */
-export async function loadExportCsv(
-  sql: Queryable,
-  query: SummaryQuery,
-  options: { timeZone: string; now?: Date },
-): Promise<{ range: DayRange; granularity: Granularity; csv: string }> {
-  const { today, range } = await resolveQueryDays(sql, query, options);
-  const granularity = granularityFor(range, today);
-  const start = new Date(startOfDay(range.from, options.timeZone));
-  const end = new Date(startOfDay(addDays(range.to, 1), options.timeZone));
-  const grouped = granularity === "minute"
-    ? sql`
-      select minute as period, product, site_version, title, sum(n)::int8 as events
-      from ${sql(ROLLUP.minute.table)}
-      where minute >= ${start} and minute < ${end} ${filters(sql, query)}
-      group by 1, 2, 3, 4`
-    : granularity === "hour"
-    ? sql`
-      select hour as period, product, site_version, title, sum(n)::int8 as events
-      from ${sql(ROLLUP.hourly.table)}
-      where hour >= ${start} and hour < ${end} ${filters(sql, query)}
-      group by 1, 2, 3, 4`
-    : sql`
-      select date_trunc(${granularity}, day::timestamp) at time zone ${options.timeZone}
-          as period,
-        product, site_version, title, sum(n)::int8 as events
-      from ${sql(ROLLUP.daily.table)}
-      where day between ${range.from}::date and ${range.to}::date ${filters(sql, query)}
-      group by 1, 2, 3, 4`;
-  // Every value is an ISO time, an enum name or an integer: nothing needs quoting.
-  const [row] = await sql`
-    select string_agg(
-      to_char(period at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') || ',' || product
-        || ',' || site_version || ',' || title || ',' || events,
-      E'\r\n' order by period, product, site_version, title) as lines
-    from (${grouped}) grouped`;
-  const header = EXPORT_COLUMNS.join(",");
-  const lines = row.lines as string | null;
-  return { range, granularity, csv: lines ? `${header}\r\n${lines}\r\n` : `${header}\r\n` };
 }

@@ -1,7 +1,8 @@
 /**
  * The Fresh-convention layer on Hono: file routes from `routes/`, per-method `handler`
- * exports, default-export pages with the handler's data, `_app` layout, `_404` and
- * `_500` pages, `_middleware` files wrapping the routes of their folder and below,
+ * exports, default-export pages with the handler's data, `_app` layout, one `_error`
+ * page (as Fresh 2: every error of a page request, 404 included; `/api/` answers JSON),
+ * `_middleware` files wrapping the routes of their folder and below,
  * islands hydrated in the browser, `static/` with cache headers. Every response gets
  * the security headers, and every request body is size-limited before any route reads
  * it. Replaceable by real Fresh by touching only this folder and `main.ts`.
@@ -12,7 +13,7 @@ import { Hono } from "hono";
 import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { type ComponentType, h } from "preact";
-import { HttpError } from "./http_error.ts";
+import { HttpError, isHttpError } from "./http_error.ts";
 import { requestUrl } from "./request_url.ts";
 import { bundleIslands, type IslandBundle, loadIslands } from "./islands.ts";
 import { renderDocument } from "./render.ts";
@@ -124,8 +125,7 @@ export async function createApp<State>(options: AppOptions<State>): Promise<App>
     });
   }
   const appLayout = await importSpecial<ComponentType<AppProps>>(routesDir, "_app");
-  const notFoundPage = await importSpecial<ComponentType<{ url: URL }>>(routesDir, "_404");
-  const errorPage = await importSpecial<ComponentType<ErrorPageProps>>(routesDir, "_500");
+  const errorPage = await importSpecial<ComponentType<ErrorPageProps>>(routesDir, "_error");
   const islands = await loadIslands(new URL("islands/", options.root));
   let bundle: IslandBundle | undefined;
   if (islands.length > 0) {
@@ -150,28 +150,38 @@ export async function createApp<State>(options: AppOptions<State>): Promise<App>
     return new Response(body, { ...init, headers });
   };
 
-  const renderError = (c: Context, status: number, message: string) => {
+  // One answer for every failure: JSON under /api/ (clients there read JSON), the
+  // error page otherwise; the HttpError's headers and status either way.
+  const renderError = (c: Context, error: HttpError) => {
     const url = requestUrl(c.req.raw);
-    if (status === 404 && notFoundPage) return html(h(notFoundPage, { url }), c, url, { status });
-    if (status >= 500 && errorPage) {
-      return html(h(errorPage, { url, status, message }), c, url, { status });
+    const headers = new Headers(error.headers);
+    const { status, message, link } = error;
+    if (isApiPath(url.pathname)) {
+      headers.set("cache-control", headers.get("cache-control") ?? "no-store");
+      return Response.json({ error: message, status, ...(link ? { link } : {}) }, {
+        status,
+        headers,
+      });
     }
-    return new Response(message, {
-      status,
-      headers: { "content-type": "text/plain; charset=utf-8" },
-    });
+    if (errorPage) {
+      return html(h(errorPage, { url, status, message, link }), c, url, { status, headers });
+    }
+    headers.set("content-type", "text/plain; charset=utf-8");
+    return new Response(message, { status, headers });
   };
 
   const hono = new Hono();
   hono.onError((error, c) => {
-    if (error instanceof HttpError) {
-      if (error.status >= 500) logError(error, c.req.raw);
-      return renderError(c, error.status, error.message);
+    if (isHttpError(error)) {
+      // A thrown HttpError is an answer the route chose; only one wrapping an
+      // unexpected failure (its `cause`) is worth a log line.
+      if (error.cause !== undefined) logError(error, c.req.raw);
+      return renderError(c, error);
     }
     logError(error, c.req.raw);
-    return renderError(c, 500, "Internal server error");
+    return renderError(c, new HttpError(500));
   });
-  hono.notFound((c) => renderError(c, 404, "Not found"));
+  hono.notFound((c) => renderError(c, new HttpError(404, "Not found")));
   // First, so every response has the headers: pages, errors, static files, the bundle.
   hono.use("*", securityHeaders({ contentSecurityPolicy: options.contentSecurityPolicy }));
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
@@ -179,7 +189,8 @@ export async function createApp<State>(options: AppOptions<State>): Promise<App>
     "*",
     bodyLimit({
       maxSize: maxBodyBytes,
-      onError: (c) => renderError(c, 413, `Payload too large: send at most ${maxBodyBytes} bytes`),
+      onError: (c) =>
+        renderError(c, new HttpError(413, `Payload too large: send at most ${maxBodyBytes} bytes`)),
     }),
   );
   if (bundle) {
@@ -226,7 +237,7 @@ export async function createApp<State>(options: AppOptions<State>): Promise<App>
       return await runChain(route.chain, ctx, async function callHandler() {
         const fn = handlers[c.req.method as Method];
         if (!fn) {
-          return new Response("Method not allowed", { status: 405, headers: { allow: allowed } });
+          throw new HttpError(405, "Method not allowed", { headers: { allow: allowed } });
         }
         const result = await fn(ctx);
         if (result instanceof Response) return result;
@@ -266,4 +277,15 @@ async function loadMiddleware<State>(routesDir: URL, file: string): Promise<Midd
     );
   }
   return list as Middleware<State>[];
+}
+
+/** True for a path under `/api/`, decoded as the router decodes it. */
+function isApiPath(pathname: string): boolean {
+  let decoded = pathname;
+  try {
+    decoded = decodeURIComponent(pathname);
+  } catch {
+    // A malformed escape: the raw path decides.
+  }
+  return /^\/+api(\/|$)/i.test(decoded);
 }

@@ -32,28 +32,50 @@ Deno.test("handlers are chosen per method and an undefined method gets 405 with 
   assert.equal(del.headers.get("allow"), "GET, POST, HEAD");
 });
 
-Deno.test("an unknown URL renders the _404 page with status 404", async () => {
+Deno.test("an unknown URL renders the _error page with status 404", async () => {
   const response = await app.hono.request("/nowhere/<b>");
   assert.equal(response.status, 404);
   const html = await response.text();
   assert.match(html, /id="not-found">No page at \/nowhere\/%3Cb%3E/);
 });
 
-Deno.test("a handler's HttpError(404) renders the _404 page", async () => {
+Deno.test("a handler's HttpError(404) renders the _error page", async () => {
   const response = await app.hono.request("/items/missing");
   assert.equal(response.status, 404);
   assert.match(await response.text(), /id="not-found"/);
 });
 
-Deno.test("a 4xx HttpError answers its message without logging", async () => {
+Deno.test("a 4xx HttpError renders its message on the _error page without logging", async () => {
   const before = errors.length;
   const response = await app.hono.request("/items/teapot");
   assert.equal(response.status, 418);
-  assert.equal(await response.text(), "I am a teapot");
+  assert.match(await response.text(), /id="server-error">Error 418: I am a teapot/);
   assert.equal(errors.length, before);
 });
 
-Deno.test("a thrown error renders the _500 page, logs it and hides its message", async () => {
+Deno.test("under /api/ errors answer JSON with the error's status, message and headers", async () => {
+  const before = errors.length;
+  const limited = await app.hono.request("/api/limited");
+  assert.equal(limited.status, 429);
+  assert.match(limited.headers.get("content-type")!, /^application\/json/);
+  assert.equal(limited.headers.get("retry-after"), "7");
+  assert.deepEqual(await limited.json(), { error: "slow down", status: 429 });
+  const missing = await app.hono.request("/api/nothing-here");
+  assert.equal(missing.status, 404);
+  assert.deepEqual(await missing.json(), { error: "Not found", status: 404 });
+  const encoded = await app.hono.request("/%61pi/nothing-here");
+  assert.deepEqual(await encoded.json(), { error: "Not found", status: 404 });
+  const wrongMethod = await app.hono.request("/api/limited", { method: "DELETE" });
+  assert.equal(wrongMethod.status, 405);
+  assert.equal(wrongMethod.headers.get("allow"), "GET, HEAD");
+  assert.equal((await wrongMethod.json()).status, 405);
+  const crash = await app.hono.request("/api/crash");
+  assert.equal(crash.status, 500);
+  assert.deepEqual(await crash.json(), { error: "Internal server error", status: 500 });
+  assert.equal(errors.length, before + 1, "only the 5xx is logged");
+});
+
+Deno.test("a thrown error renders the _error page as a 500, logs it and hides its message", async () => {
   const before = errors.length;
   const response = await app.hono.request("/boom");
   assert.equal(response.status, 500);
@@ -170,7 +192,7 @@ Deno.test("a body over maxBodyBytes is refused 413 before the route reads it", a
     body: "x".repeat(101),
   });
   assert.equal(declared.status, 413);
-  assert.equal(await declared.text(), "Payload too large: send at most 100 bytes");
+  assert.match(await declared.text(), /Error 413: Payload too large: send at most 100 bytes/);
   // Without Content-Length (a stream), the count stops at the limit.
   let pulled = 0;
   const stream = new ReadableStream<Uint8Array>({

@@ -95,12 +95,14 @@ export interface AppProps {
   children: ComponentChildren;
 }
 
-/** Props of `routes/_500.tsx`. */
+/** Props of `routes/_error.tsx`, the page for every error of a page request. */
 export interface ErrorPageProps {
   url: URL;
   status: number;
-  /** Safe to show: never the stack or the internal message of a 5xx. */
+  /** Safe to show: an `HttpError`'s message, never the stack or an unexpected error's. */
   message: string;
+  /** Where to go next, when the route said. */
+  link?: { href: string; label: string };
 }
 
 /** The shape of a route module, as loaded. */

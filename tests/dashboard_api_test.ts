@@ -3,6 +3,7 @@
 // the same way, bad queries are 400s, DASHBOARD_TOKEN is enforced on the page, the API
 // and the WebSocket (and other origins are refused), and the live socket delivers
 // NOTIFY deltas coalesced.
+import { errorReason } from "./support/errors.ts";
 import assert from "node:assert/strict";
 import { encodeLiveUpdate, liveChannel } from "../lib/live/notify.ts";
 import type { LiveMessage } from "../lib/live/protocol.ts";
@@ -189,7 +190,7 @@ Deno.test({
     for (const [query, message] of cases) {
       const response = await fetch(`${dash.web.url}/api/summary?${query}`);
       assert.equal(response.status, 400, query);
-      assert.match(await response.text(), message);
+      assert.match(await errorReason(response), message);
     }
   },
 });

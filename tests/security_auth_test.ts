@@ -6,6 +6,7 @@
 // answers 200 or 101 (only 401, a redirect to /login, or 404); with it, every variant
 // the router matched answers as the route does. A route file dropped into
 // routes/(dashboard)/ is protected without touching any list.
+import { errorReason } from "./support/errors.ts";
 import assert from "node:assert/strict";
 import { createApp, type RouteInfo } from "../server/mod.ts";
 import { rawRequest, type RawResponse } from "./support/raw_http.ts";
@@ -216,7 +217,7 @@ export const handler: Handlers = { GET: () => Response.json({ secret: "dropped i
       for (const path of ["/api/dropped_in", "/api/dropped%5Fin", "/api/%64ropped_in"]) {
         const anonymous = await app.hono.request(path);
         assert.equal(anonymous.status, 401, path);
-        assert.match(await anonymous.text(), /^Unauthorized: sign in at \/login/);
+        assert.match(await errorReason(anonymous), /^Unauthorized: sign in at \/login/);
         const allowed = await app.hono.request(path, {
           headers: { authorization: `Bearer ${TOKEN}` },
         });

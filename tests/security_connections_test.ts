@@ -3,6 +3,7 @@
 // partial 63 MiB WebSocket frames are refused at their header while the server's RSS
 // stays flat, 8,000 sockets from one client are all but the cap refused with 503 while
 // another client is served, and the live hub's socket caps answer 503 with the reason.
+import { reasonOf } from "./support/errors.ts";
 import assert from "node:assert/strict";
 import { CONNECTION_DEFAULTS, type ConnectionConfig, loadConfig } from "../lib/process/config.ts";
 import { freePort } from "../lib/services/net.ts";
@@ -246,7 +247,7 @@ Deno.test({
     assert.equal(third.response.status, 503);
     assert.equal(third.response.headers.get("retry-after"), "30");
     assert.equal(
-      third.response.body,
+      reasonOf(third.response.body),
       'Service unavailable: 2 live dashboards are open from "127.0.0.1", the limit; close one or retry later',
     );
     const fromElsewhere = await open("127.0.0.2");
@@ -254,7 +255,7 @@ Deno.test({
     const overTotal = await open("127.0.0.3");
     assert.equal(overTotal.response.status, 503);
     assert.equal(
-      overTotal.response.body,
+      reasonOf(overTotal.response.body),
       "Service unavailable: 3 live dashboards are open, the limit; retry later",
     );
     // A closed dashboard frees its place.

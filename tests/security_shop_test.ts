@@ -103,9 +103,8 @@ Deno.test({
         html,
       );
       // The refusal links to the order the form placed, which this visitor can open.
-      const link =
-        /data-testid="first-order" href="([^"]+)"|href="([^"]+)" data-testid="first-order"/
-          .exec(html);
+      const link = /data-testid="error-link" href="([^"]+)"|href="([^"]+)" data-testid="error-link"/
+        .exec(html);
       const firstOrder = (link![1] ?? link![2]).replaceAll("&amp;", "&");
       assert.equal(firstOrder, location);
       const confirmation = await visitor.fetch(firstOrder);

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { Result } from "./result.ts";
 
 /** Product categories (the dataset's `company` means `electronics`). */
 export const PRODUCTS = [
@@ -55,9 +56,6 @@ export const EVENT_FIELDS = [
   "title",
   "target",
 ] as const;
-
-/** The result of parsing: the event, or why it was rejected. */
-export type ParseResult<T> = { ok: true; value: T } | { ok: false; reason: string };
 
 /** Options for {@linkcode normalizeEvent}. */
 export interface NormalizeOptions extends TimeBound {
@@ -205,7 +203,7 @@ export function normalizeTarget(value: unknown): 0 | 1 | undefined {
 export function normalizeEvent(
   record: Record<string, unknown>,
   options: NormalizeOptions = {},
-): ParseResult<EcommerceEvent> {
+): Result<EcommerceEvent> {
   for (const field of EVENT_FIELDS) {
     const value = record[field];
     if (
@@ -260,7 +258,7 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
 export function parseEventMessage(
   value: Uint8Array | string | null | undefined,
   bound: TimeBound = {},
-): ParseResult<EcommerceEvent> {
+): Result<EcommerceEvent> {
   if (value === null || value === undefined || value.length === 0) {
     return { ok: false, reason: "empty message" };
   }

@@ -20,14 +20,8 @@
  * @module
  */
 import { DATASET_WORDS, EVENT_FIELDS, normalizeEvent, PRODUCTS } from "../core/event.ts";
-import type {
-  EcommerceEvent,
-  ParseResult,
-  Product,
-  SiteVersion,
-  TimeBound,
-  Title,
-} from "../core/event.ts";
+import type { EcommerceEvent, Product, SiteVersion, TimeBound, Title } from "../core/event.ts";
+import type { Result } from "../core/result.ts";
 
 /** One of the eight event columns. */
 export type EventField = typeof EVENT_FIELDS[number];
@@ -48,7 +42,7 @@ const BOM = "\uFEFF";
  * Validates a header row. Returns where each event column is, or why the header
  * cannot be used (no columns, a column named twice, required columns missing).
  */
-export function parseCsvHeader(fields: readonly string[]): ParseResult<CsvHeader> {
+export function parseCsvHeader(fields: readonly string[]): Result<CsvHeader> {
   const names = fields.map((field, i) => (i === 0 ? field.replace(BOM, "") : field).trim());
   if (names.length === 0 || (names.length === 1 && names[0] === "")) {
     return { ok: false, reason: "no header: the first line must name the columns" };
@@ -84,7 +78,7 @@ export function parseCsvHeader(fields: readonly string[]): ParseResult<CsvHeader
 export function parseCsvRecord(
   record: Record<string, string>,
   bound: TimeBound = {},
-): ParseResult<EcommerceEvent> {
+): Result<EcommerceEvent> {
   return normalizeEvent(record, { legacyTime: false, notAfter: bound.notAfter });
 }
 
@@ -96,7 +90,7 @@ export function parseCsvFields(
   header: CsvHeader,
   fields: readonly string[],
   bound: TimeBound = {},
-): ParseResult<EcommerceEvent> {
+): Result<EcommerceEvent> {
   if (fields.length !== header.width) {
     return {
       ok: false,

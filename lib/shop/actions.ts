@@ -5,6 +5,7 @@
  * @module
  */
 import type { Product, SiteVersion } from "../core/event.ts";
+import type { Result } from "../core/result.ts";
 import type { FormToken } from "./form_token.ts";
 import type { FormTokenLedger } from "./form_token_ledger.ts";
 import { type ImpressionLedger, verifyImpression } from "./impressions.ts";
@@ -51,7 +52,6 @@ export interface Actor {
 
 /** Why an action was not counted, with the HTTP status that says so. */
 export interface Refusal {
-  ok: false;
   /** 400 bad id, 403 bot, 429 over a limit (see `retryAfterSeconds`). */
   status: 400 | 403 | 429;
   reason: string;
@@ -79,14 +79,12 @@ function refusedByLimits(
   if (admission.ok) return undefined;
   if (admission.refusal === "bot") {
     return {
-      ok: false,
       status: 403,
       reason: `${prefix}: the User-Agent is a known bot or crawler, or missing`,
     };
   }
   const who = admission.by === "visitor" ? "this visitor" : "this address";
   return {
-    ok: false,
     status: 429,
     reason: `${prefix}: too many ${ACTION_NAMES[action]} from ${who} (limit ${
       formatLimit(admission.limit)
@@ -102,8 +100,8 @@ function wait(seconds: number): string {
   return `${Math.ceil(seconds / 3600)} h`;
 }
 
-/** The result of reporting a view: counted, or why not. */
-export type ShowResult = { ok: true; outcome: PublishOutcome } | Refusal;
+/** The result of reporting a view: counted (and whether it is queued), or why not. */
+export type ShowResult = Result<PublishOutcome, Refusal>;
 
 /**
  * The viewability beacon (or the no-JavaScript pixel) reports impression `id` as seen:
@@ -116,7 +114,7 @@ export async function recordShow(ctx: ShopContext, actor: Actor, id: unknown): P
   const checked = verifyImpression(ctx.secret, id, { userId: actor.userId });
   if (!checked.ok) return { ok: false, status: 400, reason: checked.reason };
   const refused = refusedByLimits(ctx, "show", { ...actor, userId: actor.userId! }, "not counted");
-  if (refused) return refused;
+  if (refused) return { ok: false, ...refused };
   const fresh = await ctx.ledger.consume(checked.value, ["show"]);
   if (!fresh.has("show")) return { ok: false, status: 400, reason: "impression already counted" };
   // Queued, not awaited: the beacon's answer does not depend on Kafka's.
@@ -128,13 +126,11 @@ export async function recordShow(ctx: ShopContext, actor: Actor, id: unknown): P
     page: AD_PAGE_PATH,
     time,
   }));
-  return { ok: true, outcome: queued ? "queued" : "dropped" };
+  return { ok: true, value: queued ? "queued" : "dropped" };
 }
 
-/** The result of opening a product page from an ad. */
-export type ClickResult =
-  | { counted: true; titles: ("banner_show" | "banner_click")[] }
-  | { counted: false; reason: string };
+/** The result of opening a product page from an ad: the events counted, or why none. */
+export type ClickResult = Result<("banner_show" | "banner_click")[]>;
 
 /**
  * A product page opened with impression `id` (`?i=`): emits `banner_click` the first
@@ -152,14 +148,14 @@ export async function recordClick(
   // The events' time is when the page was opened, however long the ledger takes.
   const time = new Date();
   const checked = verifyImpression(ctx.secret, id, { userId: actor.userId });
-  if (!checked.ok) return { counted: false, reason: checked.reason };
+  if (!checked.ok) return { ok: false, reason: checked.reason };
   if (checked.value.product !== product) {
-    return { counted: false, reason: `impression is for "${checked.value.product}"` };
+    return { ok: false, reason: `impression is for "${checked.value.product}"` };
   }
   const refused = refusedByLimits(ctx, "click", { ...actor, userId: actor.userId! }, "not counted");
-  if (refused) return { counted: false, reason: refused.reason };
+  if (refused) return { ok: false, reason: refused.reason };
   const fresh = await ctx.ledger.consume(checked.value, ["show", "click"]);
-  if (!fresh.has("click")) return { counted: false, reason: "click already counted" };
+  if (!fresh.has("click")) return { ok: false, reason: "click already counted" };
   const titles = fresh.has("show")
     ? ["banner_show" as const, "banner_click" as const]
     : ["banner_click" as const];
@@ -176,27 +172,28 @@ export async function recordClick(
       time: new Date(time.getTime() + (title === "banner_click" ? 1 : 0)),
     }));
   }
-  return { counted: true, titles };
+  return { ok: true, value: titles };
+}
+
+/** A placed order. */
+export interface PlacedOrder {
+  orderId: string;
+  outcome: PublishOutcome;
+  /** Path of the success page: `/order/<order id>?product=…&receipt=…`. */
+  location: string;
+}
+
+/** Why an order was not placed, beyond the limits' {@linkcode Refusal}. */
+export interface OrderRefusal {
+  /** 409: this form already placed an order; 503: the event could not be queued. */
+  status: 409 | 503;
+  reason: string;
+  /** For 409: the success page of the order this form placed. */
+  firstOrder?: string;
 }
 
 /** The result of sending the order form: placed, or why not. */
-export type OrderResult =
-  | {
-    ok: true;
-    orderId: string;
-    outcome: PublishOutcome;
-    /** Path of the success page: `/order/<order id>?product=…&receipt=…`. */
-    location: string;
-  }
-  | Refusal
-  | {
-    ok: false;
-    /** 409: this form already placed an order; 503: the event could not be queued. */
-    status: 409 | 503;
-    reason: string;
-    /** For 409: the success page of the order this form placed. */
-    firstOrder?: string;
-  };
+export type OrderResult = Result<PlacedOrder, Refusal | OrderRefusal>;
 
 /**
  * Places the order the form with `token` asks for (the visitor already passed the
@@ -209,7 +206,7 @@ export async function placeOrder(
   order: { product: Product; token: FormToken },
 ): Promise<OrderResult> {
   const refused = refusedByLimits(ctx, "order", actor, "Order refused");
-  if (refused) return refused;
+  if (refused) return { ok: false, ...refused };
   const event = shopEvent({
     title: "order",
     product: order.product,
@@ -248,7 +245,7 @@ export async function placeOrder(
     product: order.product,
     userId: actor.userId,
   });
-  return { ok: true, orderId: event.order_id, outcome, location };
+  return { ok: true, value: { orderId: event.order_id, outcome, location } };
 }
 
 /** The success page's path for an order, with its receipt. */

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { ParseResult } from "../core/event.ts";
+import type { Result } from "../core/result.ts";
 import { crossSiteReason } from "../core/origin.ts";
 import { type FormToken, issueFormToken, verifyFormToken } from "./form_token.ts";
 import { ORDER_FIELDS } from "./order_form.ts";
@@ -33,7 +33,7 @@ export function checkCsrf(
   secret: Uint8Array,
   req: Request,
   form: { get(name: string): unknown },
-): ParseResult<CheckedForm> {
+): Result<CheckedForm> {
   const crossSite = crossSiteReason(req);
   if (crossSite) return { ok: false, reason: `cross-site request refused: ${crossSite}` };
   const userId = visitorId(secret, req);

@@ -8,7 +8,8 @@
  *
  * @module
  */
-import { type ParseResult, quote } from "../core/event.ts";
+import { quote } from "../core/event.ts";
+import type { Result } from "../core/result.ts";
 import { sign, verify } from "./signing.ts";
 
 /** How long an order form can be sent after it was rendered. */
@@ -44,7 +45,7 @@ export function verifyFormToken(
   secret: Uint8Array,
   token: unknown,
   options: { userId: string; now?: number },
-): ParseResult<FormToken> {
+): Result<FormToken> {
   if (typeof token !== "string" || token === "") {
     return { ok: false, reason: "missing form token: reload the page and try again" };
   }

@@ -7,7 +7,8 @@
  *
  * @module
  */
-import { type ParseResult, type Product, PRODUCTS, quote } from "../core/event.ts";
+import { type Product, PRODUCTS, quote } from "../core/event.ts";
+import type { Result } from "../core/result.ts";
 import type { Sql } from "../db/client.ts";
 import { GroupCommit, type GroupCommitOptions } from "../core/group_commit.ts";
 import { sign, verify } from "./signing.ts";
@@ -48,7 +49,7 @@ export function verifyImpression(
   secret: Uint8Array,
   id: unknown,
   options: { userId: string | undefined; now?: number },
-): ParseResult<Impression> {
+): Result<Impression> {
   if (typeof id !== "string" || id === "") return { ok: false, reason: "missing impression id" };
   const match = FORMAT.exec(id);
   if (!match) return { ok: false, reason: `malformed impression id ${quote(id)}` };

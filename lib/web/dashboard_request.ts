@@ -66,21 +66,16 @@ export async function readExport(
 }
 
 /**
- * Handles `answer`'s `BusyError` as a plain-text 503 with `Retry-After` (not logged as
- * a failure: the server is refusing work on purpose); other errors pass.
+ * Turns `answer`'s `BusyError` into `HttpError(503)` with `Retry-After` (the server
+ * refusing work on purpose); other errors pass.
  */
-export async function orBusy<T>(answer: () => Promise<T>): Promise<T | Response> {
+export async function orBusy<T>(answer: () => Promise<T>): Promise<T> {
   try {
     return await answer();
   } catch (error) {
     if (!(error instanceof BusyError)) throw error;
-    return new Response(error.message, {
-      status: 503,
-      headers: {
-        "content-type": "text/plain; charset=utf-8",
-        "retry-after": String(error.retryAfter),
-        "cache-control": "no-store",
-      },
+    throw new HttpError(503, error.message, {
+      headers: { "retry-after": String(error.retryAfter), "cache-control": "no-store" },
     });
   }
 }

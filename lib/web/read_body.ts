@@ -4,10 +4,10 @@
  *
  * @module
  */
+import type { Result } from "../core/result.ts";
+
 /** The body's text, or why it was refused and the status to answer with. */
-export type BodyResult =
-  | { ok: true; value: string }
-  | { ok: false; status: 400 | 413; reason: string };
+export type BodyResult = Result<string, { status: 400 | 413; reason: string }>;
 
 /** Reads at most `maxBytes` of `req`'s body as UTF-8; longer bodies are refused (413). */
 export async function readBody(req: Request, maxBytes: number): Promise<BodyResult> {

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { ParseResult } from "../core/event.ts";
+import type { Result } from "../core/result.ts";
 
 /** Longer `next` values are refused: no legitimate dashboard URL comes near. */
 export const MAX_NEXT_LENGTH = 2048;
@@ -20,7 +20,7 @@ export function sameOriginPath(
   value: string | null | undefined,
   base: URL,
   fallback: string,
-): ParseResult<string> {
+): Result<string> {
   if (value === null || value === undefined || value === "") return { ok: true, value: fallback };
   const quoted = JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
   if (value.length > MAX_NEXT_LENGTH) {

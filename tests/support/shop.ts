@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { reasonOf } from "./errors.ts";
 import { type Config, loadConfig } from "../../lib/process/config.ts";
 import { type Consumer, createKafka } from "../../lib/kafka/client.ts";
 import { type EcommerceEvent, parseEventMessage } from "../../lib/core/event.ts";
@@ -228,10 +229,8 @@ export class Visitor {
   }
 }
 
-/** The reason on `POST /order`'s refusal page ("" when the page has none). */
+/** The reason on `POST /order`'s refusal (the error page; "" when it has none). */
 export async function orderRefusal(response: Response): Promise<string> {
   const html = await response.text();
-  const text = /data-testid="order-refused-reason">([^<]*)</.exec(html)?.[1] ?? "";
-  return text.replaceAll("&quot;", '"').replaceAll("&lt;", "<").replaceAll("&gt;", ">")
-    .replaceAll("&amp;", "&");
+  return html.includes('data-testid="error-message"') ? reasonOf(html) : "";
 }

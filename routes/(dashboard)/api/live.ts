@@ -1,7 +1,6 @@
 import type { AppState } from "../../../lib/web/app_state.ts";
 import { clientOf } from "../../../lib/web/client_address.ts";
-import { HttpError } from "../../../server/mod.ts";
-import type { Handlers } from "../../../server/mod.ts";
+import { type Handlers, HttpError } from "../../../server/mod.ts";
 import { isSameOrigin } from "../../../lib/core/origin.ts";
 
 /**
@@ -19,18 +18,13 @@ export const handler: Handlers<AppState> = {
     }
     const origin = req.headers.get("origin");
     if (origin !== null && !isSameOrigin(req, origin)) {
-      return new Response(`Forbidden: WebSocket from another origin "${origin}"`, {
-        status: 403,
-      });
+      throw new HttpError(403, `Forbidden: WebSocket from another origin "${origin}"`);
     }
     if (!state.live) throw new HttpError(503, "Live updates are not running");
     const address = clientOf(ctx, state.trust).address;
     const refusal = state.live.refusal(address);
     if (refusal) {
-      return new Response(refusal, {
-        status: 503,
-        headers: { "retry-after": "30", "content-type": "text/plain; charset=utf-8" },
-      });
+      throw new HttpError(503, refusal, { headers: { "retry-after": "30" } });
     }
     const { socket, response } = Deno.upgradeWebSocket(req);
     state.live.attach(socket, address);

@@ -1,4 +1,4 @@
-import type { Handlers, RouteContext } from "../../../server/mod.ts";
+import { type Handlers, HttpError, type RouteContext } from "../../../server/mod.ts";
 import type { AppState } from "../../../lib/web/app_state.ts";
 import { clientOf } from "../../../lib/web/client_address.ts";
 import { crossSiteReason } from "../../../lib/core/origin.ts";
@@ -15,16 +15,13 @@ const PIXEL = Uint8Array.from(
   (c) => c.charCodeAt(0),
 );
 
-function refuse(status: number, reason: string, headers: Record<string, string> = {}): Response {
-  return Response.json({ error: reason }, {
-    status,
-    headers: { "cache-control": "no-store", "x-content-type-options": "nosniff", ...headers },
-  });
+function refuse(status: number, reason: string, headers: Record<string, string> = {}): never {
+  throw new HttpError(status, reason, { headers });
 }
 
-function limited(ctx: RouteContext<AppState>): Response | undefined {
+function admitReport(ctx: RouteContext<AppState>): void {
   if (!ctx.state.shop.limits.admitReport(clientOf(ctx, ctx.state.trust).address)) {
-    return refuse(429, "too many reports from this client: slow down", { "retry-after": "1" });
+    refuse(429, "too many reports from this client: slow down", { "retry-after": "1" });
   }
 }
 
@@ -39,10 +36,10 @@ async function show(ctx: RouteContext<AppState>, impression: unknown): Promise<S
   }, impression);
 }
 
-/** The answer for a view that was not counted: 400 bad id, 403 bot, 429 over a limit. */
-function notCounted(result: ShowResult & { ok: false }): Response {
+/** The refusal of a view that was not counted: 400 bad id, 403 bot, 429 over a limit. */
+function notCounted(result: ShowResult & { ok: false }): never {
   const retry = result.retryAfterSeconds;
-  return refuse(result.status, result.reason, retry ? { "retry-after": String(retry) } : {});
+  refuse(result.status, result.reason, retry ? { "retry-after": String(retry) } : {});
 }
 
 /**
@@ -54,31 +51,29 @@ function notCounted(result: ShowResult & { ok: false }): Response {
 export const handler: Handlers<AppState> = {
   async POST(ctx) {
     const { req } = ctx;
-    const tooMany = limited(ctx);
-    if (tooMany) return tooMany;
+    admitReport(ctx);
     const crossSite = crossSiteReason(req, { requireOrigin: true });
-    if (crossSite) return refuse(403, `beacon refused: ${crossSite}`);
+    if (crossSite) refuse(403, `beacon refused: ${crossSite}`);
     const body = await readBody(req, MAX_BODY_BYTES);
-    if (!body.ok) return refuse(body.status, body.reason);
+    if (!body.ok) refuse(body.status, body.reason);
     let impression: unknown;
     try {
       impression = (JSON.parse(body.value) as { impression?: unknown })?.impression;
     } catch {
-      return refuse(400, 'body is not JSON: send {"impression": "<id>"}');
+      refuse(400, 'body is not JSON: send {"impression": "<id>"}');
     }
     const result = await show(ctx, impression);
-    if (!result.ok) return notCounted(result);
+    if (!result.ok) notCounted(result);
     return new Response(null, { status: 204, headers: { "cache-control": "no-store" } });
   },
   async GET(ctx) {
     const { req, url } = ctx;
-    const tooMany = limited(ctx);
-    if (tooMany) return tooMany;
+    admitReport(ctx);
     // Image requests carry no Origin; the browser's fetch metadata says where from.
     const crossSite = crossSiteReason(req, { allowTyped: false });
-    if (crossSite) return refuse(403, `pixel refused: ${crossSite}`);
+    if (crossSite) refuse(403, `pixel refused: ${crossSite}`);
     const result = await show(ctx, url.searchParams.get("i"));
-    if (!result.ok) return notCounted(result);
+    if (!result.ok) notCounted(result);
     return new Response(PIXEL, {
       headers: { "content-type": "image/gif", "cache-control": "no-store" },
     });

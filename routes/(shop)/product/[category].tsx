@@ -1,6 +1,7 @@
-import type { Handlers, PageProps } from "../../../server/mod.ts";
+import { type Handlers, HttpError, type PageProps } from "../../../server/mod.ts";
 import type { AppState } from "../../../lib/web/app_state.ts";
-import { CATALOG, type CatalogEntry, findCategory } from "../../../lib/shop/catalog.ts";
+import { type CatalogEntry, findCategory } from "../../../lib/shop/catalog.ts";
+import { PRODUCTS, quote } from "../../../lib/core/event.ts";
 import { csrfToken } from "../../../lib/shop/csrf.ts";
 import { recordClick, shopContext } from "../../../lib/shop/actions.ts";
 import { clientOf } from "../../../lib/web/client_address.ts";
@@ -11,7 +12,7 @@ import { ShopFrame } from "../../../components/shop/ShopFrame.tsx";
 /** Longest a product page waits for its click to be counted. */
 const CLICK_WAIT_MS = 2_000;
 
-type Data = { entry: CatalogEntry; csrf: string } | { missing: string };
+type Data = { entry: CatalogEntry; csrf: string };
 
 /**
  * A product page. Opened from an ad (`?i=<impression id>`), it counts the click once;
@@ -22,9 +23,17 @@ export const handler: Handlers<AppState> = {
   async GET(ctx) {
     const { req, url, params, state } = ctx;
     const entry = findCategory(params.category);
-    // 404 with the name asked for (escaped like any text) and the real categories;
-    // nothing is counted.
-    if (!entry) return { data: { missing: params.category } satisfies Data, status: 404 };
+    // 404 with the name asked for (quoted, escaped like any text) and the real
+    // categories; nothing is counted.
+    if (!entry) {
+      throw new HttpError(
+        404,
+        `No such category: the shop has no ${quote(params.category)}; it has ${
+          PRODUCTS.join(", ")
+        }`,
+        { link: { href: "/", label: "See every category" } },
+      );
+    }
     const visitor = visitorOf(state.shop.secret, req);
     const client = clientOf(ctx, state.trust);
     const impression = url.searchParams.get("i");
@@ -58,7 +67,6 @@ export const handler: Handlers<AppState> = {
 
 /** The product page. */
 export default function ProductPage({ data }: PageProps<Data>) {
-  if ("missing" in data) return <NoSuchCategory name={data.missing} />;
   const { entry, csrf } = data;
   return (
     <ShopFrame>
@@ -72,24 +80,6 @@ export default function ProductPage({ data }: PageProps<Data>) {
           <OrderForm product={entry.product} csrf={csrf} />
         </div>
       </article>
-    </ShopFrame>
-  );
-}
-
-function NoSuchCategory({ name }: { name: string }) {
-  return (
-    <ShopFrame>
-      <h1>No such category</h1>
-      <p>
-        The shop has no category <q>{name}</q>. Try one of these:
-      </p>
-      <ul>
-        {Object.values(CATALOG).map((entry) => (
-          <li key={entry.product}>
-            <a href={`/product/${entry.product}`}>{entry.name}</a>
-          </li>
-        ))}
-      </ul>
     </ShopFrame>
   );
 }

@@ -116,8 +116,9 @@ try {
   const first: number[] = [];
   const all: number[] = [];
   for (let run = 1; run <= runs; run++) {
-    let base = await offsets();
+    // Read after the exit: a SIGTERMed worker still stores its batch in flight.
     await worker.terminate();
+    let base = await offsets();
     let start = Date.now();
     worker = spawn();
     const cleanAll = await untilMoved(base, start, TOPIC_PARTITIONS, 90_000);

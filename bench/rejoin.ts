@@ -1,6 +1,6 @@
 /**
  * `deno task bench:rejoin [--port 21000] [--runs 5] [--loops 3] [--kills 5] [--rate 300]
- * [--env NAME=VALUE]…`: how fast a restarted ingest worker consumes again, and whether a
+ * [--backlog 300000] [--env NAME=VALUE]…`: how fast a restarted ingest worker consumes again, and whether a
  * crash loop ends with every partition owned.
  *
  * A private broker (on `--port`, its controller on `port + 1`; default a free pair) and a
@@ -20,6 +20,10 @@
  *   intervals in which all 6 partitions moved, and, after the last restart, the seconds
  *   until all 6 consume (or that they never did within 90 s) and the group's members.
  *
+ * - stability: before all that, one worker stores a `--backlog` of events (default
+ *   300,000) at full speed with both cores busy; a session too short for the machine
+ *   shows as rebalances (its "Joined group" log line more than once).
+ *
  * `--env NAME=VALUE` adds a variable to the workers' environment (e.g. to try another
  * `INGEST_SESSION_TIMEOUT`).
  *
@@ -33,7 +37,13 @@ import { createKafka, ensureTopics, TOPIC_PARTITIONS } from "../lib/kafka/client
 import { freePortPair } from "../lib/services/net.ts";
 import { kafkaDataDir, startLocalKafka, stopLocalKafka } from "../lib/services/kafka_local.ts";
 import { sleep } from "../lib/core/async.ts";
-import { randomEvent, spawnWorker, type WorkerProcess } from "../tests/support/ingest.ts";
+import {
+  eventMessages,
+  produce,
+  randomEvent,
+  spawnWorker,
+  type WorkerProcess,
+} from "../tests/support/ingest.ts";
 import { encodeEvent } from "../lib/core/event.ts";
 import { median } from "./shop_http.ts";
 
@@ -44,6 +54,7 @@ const args = parseArgs({
     loops: { type: "string", default: "3" },
     kills: { type: "string", default: "5" },
     rate: { type: "string", default: "300" },
+    backlog: { type: "string", default: "300000" },
     env: { type: "string", multiple: true, default: [] },
   },
 });
@@ -51,13 +62,14 @@ const runs = Number(args.values.runs);
 const loops = Number(args.values.loops);
 const kills = Number(args.values.kills);
 const rate = Number(args.values.rate);
+const backlog = Number(args.values.backlog);
 const workerEnv: Record<string, string> = {};
 for (const pair of args.values.env) {
   const at = pair.indexOf("=");
   if (at <= 0) throw new Error(`--env wants NAME=VALUE, got "${pair}"`);
   workerEnv[pair.slice(0, at)] = pair.slice(at + 1);
 }
-for (const [name, value] of Object.entries({ runs, loops, kills, rate })) {
+for (const [name, value] of Object.entries({ runs, loops, kills, rate, backlog })) {
   if (!Number.isInteger(value) || value < 0) throw new Error(`--${name} wants a whole number`);
 }
 
@@ -81,6 +93,16 @@ try {
   await ensureDatabase(databaseUrl);
   await migrate(sql);
   await ensureTopics(brokers, topic);
+  // A backlog first, stored at full speed (both cores busy): a session too short for this
+  // machine shows here as rebalances ("Joined group" more than once).
+  for (let at = 0; at < backlog; at += 50_000) {
+    const count = Math.min(50_000, backlog - at);
+    await produce(
+      brokers,
+      topic,
+      eventMessages(Array.from({ length: count }, () => randomEvent())),
+    );
+  }
   producer = produceSteadily();
 
   /** Stored next offsets by partition (absent: nothing stored yet). */
@@ -91,6 +113,7 @@ try {
     for (const row of rows) out[row.partition as number] = Number(row.next_offset);
     return out;
   };
+  const storedTotal = async () => (await offsets()).reduce((a, b) => a + Math.max(0, b), 0);
   /** Milliseconds from `since` until `count` partitions moved past `base`, or null. */
   const untilMoved = async (base: number[], since: number, count: number, timeoutMs: number) => {
     while (Date.now() - since < timeoutMs) {
@@ -109,8 +132,17 @@ try {
     }
   };
 
-  worker = spawn();
+  const firstLog: string[] = [];
+  const backlogStart = Date.now();
+  worker = spawnWorker(databaseUrl, brokers, topic, { env: workerEnv, log: firstLog });
   await steady();
+  while ((await storedTotal()) < backlog) await sleep(200);
+  const backlogMs = Date.now() - backlogStart;
+  const joins = firstLog.filter((line) => line.startsWith("Joined group")).length;
+  log(
+    `backlog: ${backlog} events stored in ${seconds(backlogMs)} s by one worker; group joins ` +
+      `${joins} (1 = no rebalance); ${firstLog.find((l) => l.startsWith("Worker ")) ?? ""}`,
+  );
 
   const clean: number[] = [];
   const first: number[] = [];
@@ -204,6 +236,10 @@ try {
   log(
     `| crash loops that did not end with all 6 partitions consuming within 90 s | ` +
       `${neverRecovered} | ${loops} loops |`,
+  );
+  log(
+    `| rebalances while one worker stored a backlog of ${backlog} events at full speed | ` +
+      `${joins - 1} | 1 |`,
   );
   log(`worker environment: ${JSON.stringify(workerEnv)}; load average ${Deno.loadavg().join(" ")}`);
 } finally {

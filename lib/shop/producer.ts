@@ -33,6 +33,12 @@ export interface EventProducerOptions {
    * while a broker is down).
    */
   sendTimeoutMs?: number;
+  /**
+   * A batch unacknowledged this long makes `connected` false at once, long before its
+   * send times out (a dead broker's sockets are not always seen closing: kafkajs retries
+   * quietly); default 1 s (an acknowledgement takes milliseconds).
+   */
+  staleAfterMs?: number;
   /** Shown in the broker's logs; default `ecommerce-producer`. */
   clientId?: string;
   /** Where warnings go (queue full, Kafka unreachable); default `console.warn`. */
@@ -52,8 +58,13 @@ export interface ProducerStats {
   dropped: number;
   /** Failed send attempts since start (each is retried). */
   failedSends: number;
-  /** True when the last send (or connect) succeeded. */
+  /**
+   * True when the last send (or connect) succeeded and no batch has waited longer than
+   * `staleAfterMs` for its acknowledgement.
+   */
   connected: boolean;
+  /** How long the batch being sent has waited for Kafka, in ms (0: none waiting). */
+  unacknowledgedMs: number;
   /** The most recent failure, if any. */
   lastError?: string;
 }
@@ -71,6 +82,8 @@ export class EventProducer {
   #brokers: string[];
   #queue: Pending[] = [];
   #batch: Pending[] | undefined;
+  /** When the batch being sent was taken from the queue. */
+  #batchSince = 0;
   #producer: Promise<Producer> | undefined;
   #connected = false;
   #stats = { delivered: 0, dropped: 0, failedSends: 0, lastError: undefined as string | undefined };
@@ -91,6 +104,7 @@ export class EventProducer {
       lingerMs: options.lingerMs ?? 5,
       maxBatch: options.maxBatch ?? 1_000,
       sendTimeoutMs: options.sendTimeoutMs ?? 10_000,
+      staleAfterMs: options.staleAfterMs ?? 1_000,
       clientId: options.clientId ?? "ecommerce-producer",
       log: options.log ?? ((line) => console.warn(line)),
     };
@@ -137,12 +151,14 @@ export class EventProducer {
 
   /** Current counters. */
   stats(): ProducerStats {
+    const unacknowledgedMs = this.#batch ? Date.now() - this.#batchSince : 0;
     return {
       queued: this.#queue.length + (this.#batch?.length ?? 0),
       delivered: this.#stats.delivered,
       dropped: this.#stats.dropped,
       failedSends: this.#stats.failedSends,
-      connected: this.#connected,
+      connected: this.#connected && unacknowledgedMs <= this.#options.staleAfterMs,
+      unacknowledgedMs,
       lastError: this.#stats.lastError,
     };
   }
@@ -213,6 +229,7 @@ export class EventProducer {
           await sleep(this.#options.lingerMs);
         }
         this.#batch = this.#queue.splice(0, this.#options.maxBatch);
+        this.#batchSince = Date.now();
         this.#releaseRoom();
       }
       const batch = this.#batch;

@@ -95,6 +95,8 @@ export class EventProducer {
   #lastDropLog = 0;
   #dropsSinceLog = 0;
   #lastFailureLog = 0;
+  /** Disconnects waiting for a given-up send to settle (see {@linkcode #resetProducer}). */
+  #cleanups = new Set<Promise<void>>();
 
   constructor(options: EventProducerOptions) {
     this.topic = options.topic;
@@ -190,6 +192,11 @@ export class EventProducer {
     this.#wake?.();
     await Promise.race([this.#loop, sleep(1_000)]);
     await Promise.race([this.#resetProducer(), sleep(2_000)]);
+    // A process exits only once every socket is closed: wait (bounded) for the sends
+    // given up during an outage to settle and their producers to be closed again.
+    // (withTimeout clears its timer: a bare sleep would itself keep the process 15 s.)
+    await withTimeout(Promise.all(this.#cleanups), 15_000, "Closing given-up sends")
+      .catch(() => {});
   }
 
   #enqueue(event: EcommerceEvent, done?: (outcome: PublishOutcome) => void): boolean {
@@ -233,19 +240,17 @@ export class EventProducer {
         this.#releaseRoom();
       }
       const batch = this.#batch;
+      let sending: Promise<unknown> | undefined;
       try {
         // Connecting counts against the timeout too: kafkajs retries it for long.
-        await withTimeout(
-          this.#connect().then((producer) =>
-            producer.send({
-              topic: this.topic,
-              acks: -1,
-              messages: batch.map(({ key, value }) => ({ key, value })),
-            })
-          ),
-          this.#options.sendTimeoutMs,
-          "Kafka's acknowledgement",
+        sending = this.#connect().then((producer) =>
+          producer.send({
+            topic: this.topic,
+            acks: -1,
+            messages: batch.map(({ key, value }) => ({ key, value })),
+          })
         );
+        await withTimeout(sending, this.#options.sendTimeoutMs, "Kafka's acknowledgement");
         this.#batch = undefined;
         this.#stats.delivered += batch.length;
         if (!this.#connected && this.#stats.failedSends > 0) {
@@ -256,7 +261,7 @@ export class EventProducer {
         for (const item of batch) item.done?.("delivered");
       } catch (error) {
         this.#onFailure(error);
-        await this.#resetProducer();
+        await this.#resetProducer(sending);
         // Retry the same batch, unchanged, after a growing pause.
         await Promise.race([sleep(backoff), new Promise<void>((r) => (this.#wake = r))]);
         this.#wake = undefined;
@@ -290,13 +295,22 @@ export class EventProducer {
     return pending;
   }
 
-  async #resetProducer(): Promise<void> {
+  async #resetProducer(givenUp?: Promise<unknown>): Promise<void> {
     // A fresh producer after a failure: kafkajs's idempotent state (producer id,
     // sequence numbers) does not always survive a broker restart.
     const pending = this.#producer;
     this.#producer = undefined;
     const producer = await pending?.catch(() => undefined);
-    if (producer) await Promise.race([producer.disconnect().catch(() => {}), sleep(1_000)]);
+    if (!producer) return;
+    await Promise.race([producer.disconnect().catch(() => {}), sleep(1_000)]);
+    if (!givenUp) return;
+    // A send given up by the timeout goes on retrying inside kafkajs, and its retries
+    // reconnect after the disconnect above: that socket kept `deno task simulate` alive
+    // after "done". Disconnect once more when the send has settled.
+    const cleanup = givenUp.then(() => {}, () => {})
+      .then(() => producer.disconnect().catch(() => {}));
+    this.#cleanups.add(cleanup);
+    cleanup.finally(() => this.#cleanups.delete(cleanup));
   }
 
   #onFailure(error: unknown): void {

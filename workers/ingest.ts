@@ -22,6 +22,7 @@ async function main() {
     topic: ready.topic,
     timeZone: config.analyticsTz,
     maxFutureMs: config.maxFutureMs,
+    sessionTimeoutMs: config.ingestSessionTimeoutMs,
   });
   onShutdown(() => worker.stop());
 }

@@ -76,6 +76,14 @@ export interface BatchInput {
   rejects: readonly Reject[];
   /** `ANALYTICS_TZ`: the daily rollup's calendar. */
   timeZone: string;
+  /**
+   * Postgres cancels any statement of the transaction still running after this long
+   * (`statement_timeout`, local to the transaction), so a batch blocked on a lock gives
+   * its backend back by itself instead of waiting beside its retry; default none.
+   */
+  statementTimeoutMs?: number;
+  /** Told the transaction's backend pid first thing (so a caller can end a hung one). */
+  onBackend?: (pid: number) => void;
 }
 
 /** What one committed batch changed. */
@@ -104,6 +112,15 @@ export async function commitBatch(sql: Sql, input: BatchInput): Promise<BatchOut
   );
   const newest = newestEvents(input.events, TICKER_LENGTH);
   return await sql.begin(async (tx) => {
+    if (input.statementTimeoutMs !== undefined || input.onBackend) {
+      // One round trip for both: the pid, and the timeout for the rest of the transaction.
+      const timeout = input.statementTimeoutMs === undefined
+        ? null
+        : String(input.statementTimeoutMs);
+      const [{ pid }] = await tx`select pg_backend_pid() as pid, set_config('statement_timeout',
+        coalesce(${timeout}::text, current_setting('statement_timeout')), true)`;
+      input.onBackend?.(pid);
+    }
     const { inserted, deltas } = await storeNew(tx, events, input.timeZone);
     await tx`
       insert into ingest_offsets (topic, partition, next_offset, high_watermark)

@@ -16,6 +16,7 @@ import {
   dlqTopic,
   type EachBatchPayload,
   type Producer,
+  sessionBounds,
 } from "../kafka/client.ts";
 import { DEFAULT_MAX_FUTURE_MS, latestEventTime } from "../core/event.ts";
 import { type MergeResult, startMergeLoop } from "../rollups/merge.ts";
@@ -25,14 +26,33 @@ import { sendToDlq } from "./dlq_send.ts";
 import { copyBytes } from "./reject_copy.ts";
 import { WorkerMetrics } from "./metrics.ts";
 import { describeError, RetryAborted, retryWithBackoff } from "../core/retry.ts";
-import { withTimeout } from "../core/async.ts";
+import { TimeoutError, withTimeout } from "../core/async.ts";
 import { isConnectionError, ReplaceablePool } from "../db/pool.ts";
+import { connect } from "../db/client.ts";
 
 /**
- * A batch transaction still running after this long is treated as a lost connection
- * (a hung pooled connection never answers): the pool is replaced and the batch retried.
+ * How long a batch's statements may run (Postgres cancels them past it: a batch blocked
+ * on a lock rolls back, its backend is free again, and the batch is retried).
  */
-const BATCH_TIMEOUT_MS = 30_000;
+export const DEFAULT_BATCH_TIMEOUT_MS = 30_000;
+
+/**
+ * A batch transaction still running this long after its statement timeout is a hung
+ * connection (postgres.js never answers on one): its backend is terminated, the pool
+ * replaced and the batch retried.
+ */
+const HUNG_GRACE_MS = 5_000;
+
+/**
+ * The consumer session a worker asks for: a SIGKILLed worker's partitions wait this
+ * long for it before the group hands them on (kafkajs has no static membership, so a
+ * restarted worker is a new member that waits for the dead one to expire). 3 s leaves
+ * six heartbeats (every 500 ms, also sent while a batch is stored) for a stalled event
+ * loop to miss; brokers refuse sessions under `group.min.session.timeout.ms` (6 s by
+ * default; infra/kafka/server.properties lowers it to 1 s), and the worker then asks for
+ * that minimum instead.
+ */
+export const DEFAULT_SESSION_TIMEOUT_MS = 3_000;
 
 /** Options for {@linkcode startIngestWorker}. */
 export interface IngestWorkerOptions {
@@ -61,8 +81,13 @@ export interface IngestWorkerOptions {
   maxBytesPerPartition?: number;
   /** How long the broker waits for data before answering a fetch; default 100 ms. */
   maxWaitTimeInMs?: number;
-  /** A member silent this long is dropped from the group; default 10 s. */
+  /**
+   * A member silent this long is dropped from the group; default
+   * {@linkcode DEFAULT_SESSION_TIMEOUT_MS}, raised to the broker's minimum when below it.
+   */
   sessionTimeoutMs?: number;
+  /** Statement timeout of a batch's transaction; default {@linkcode DEFAULT_BATCH_TIMEOUT_MS}. */
+  batchTimeoutMs?: number;
   /** How often metrics are written to `ingest_workers`; default 1 s. */
   metricsIntervalMs?: number;
   /** Log lines (default `console.log`; pass `() => {}` to silence). */
@@ -74,6 +99,8 @@ export interface IngestWorker {
   /** This process's row in `ingest_workers`. */
   workerId: string;
   groupId: string;
+  /** The consumer session timeout in effect (the wish clamped to the broker's bounds). */
+  sessionTimeoutMs: number;
   /** In-memory counters (also written to `ingest_workers`). */
   metrics: WorkerMetrics;
   /** Finishes the batch in flight, commits, leaves the group, closes connections. */
@@ -122,6 +149,15 @@ export async function startIngestWorker(options: IngestWorkerOptions): Promise<I
     shouldStop,
     onRetry: warn("Connecting the DLQ producer to Kafka"),
   });
+  const sessionTimeoutMs = await effectiveSession(
+    options.kafkaBrokers,
+    options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS,
+    log,
+  );
+  // A sixth of the session: Kafka's advice is at most a third; more beats leave more room
+  // for a stalled event loop (kafkajs sends one only when due, so asking often is cheap).
+  const heartbeatIntervalMs = Math.max(100, Math.floor(sessionTimeoutMs / 6));
+  const batchTimeoutMs = options.batchTimeoutMs ?? DEFAULT_BATCH_TIMEOUT_MS;
 
   async function handleBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
@@ -135,17 +171,22 @@ export async function startIngestWorker(options: IngestWorkerOptions): Promise<I
     // Give up the batch (unresolved, so it is fetched again or by the new owner) when
     // stopping, when the partition was taken away, or when the group is rebalancing.
     const giveUp = () => abandoned || stopping || !isRunning() || isStale();
-    const keepAlive = (what: string) => async (error: unknown, attempt: number, ms: number) => {
+    const keepAlive = (what: string) => (error: unknown, attempt: number, ms: number) => {
       warn(what)(error, attempt, ms);
-      try {
-        await heartbeat();
-      } catch {
-        abandoned = true;
-      }
     };
+    // kafkajs heartbeats only between batches, and both concurrent slots may be busy in
+    // one: beat all along the batch (a slow or blocked store must not cost the session and
+    // force a rebalance). A failed beat means the group is rebalancing or this member is
+    // gone: the batch is given up at its next retry.
+    const beat = setInterval(() => {
+      heartbeat().catch(() => {
+        abandoned = true;
+      });
+    }, heartbeatIntervalMs);
     try {
       const outcome = await retryWithBackoff(async () => {
         const sql = pool.sql;
+        let backend: number | undefined;
         try {
           return await withTimeout(
             commitBatch(sql, {
@@ -156,11 +197,18 @@ export async function startIngestWorker(options: IngestWorkerOptions): Promise<I
               events,
               rejects,
               timeZone,
+              statementTimeoutMs: batchTimeoutMs,
+              onBackend: (pid) => backend = pid,
             }),
-            BATCH_TIMEOUT_MS,
+            batchTimeoutMs + HUNG_GRACE_MS,
             `Storing a batch of partition ${batch.partition}`,
           );
         } catch (error) {
+          // Postgres did not cancel it itself: end the backend, so it does not keep waiting
+          // (and holding its locks) beside the retry on the new pool.
+          if (error instanceof TimeoutError && backend !== undefined) {
+            await terminateBackend(options.databaseUrl, backend, log);
+          }
           if (isConnectionError(error)) pool.replace(sql);
           throw error;
         }
@@ -177,15 +225,8 @@ export async function startIngestWorker(options: IngestWorkerOptions): Promise<I
             bytes: copyBytes(rejects[i].copy),
           })),
           {
-            // kafkajs retries inside one send for up to about 30 s: heartbeat meanwhile.
-            send: (dlq) =>
-              heartbeating(
-                producer.send({ topic: dlqTopic(topic), messages: dlq }),
-                heartbeat,
-                () => {
-                  abandoned = true;
-                },
-              ),
+            // kafkajs retries inside one send for up to about 30 s (the batch beats meanwhile).
+            send: (dlq) => producer.send({ topic: dlqTopic(topic), messages: dlq }),
             shouldStop: giveUp,
             onRetry: keepAlive(`Sending ${rejects.length} rejects to ${dlqTopic(topic)}`),
           },
@@ -225,6 +266,8 @@ export async function startIngestWorker(options: IngestWorkerOptions): Promise<I
     } catch (error) {
       if (error instanceof RetryAborted) return;
       throw error;
+    } finally {
+      clearInterval(beat);
     }
   }
 
@@ -235,8 +278,8 @@ export async function startIngestWorker(options: IngestWorkerOptions): Promise<I
       groupId,
       maxWaitTimeInMs: options.maxWaitTimeInMs ?? 100,
       maxBytesPerPartition: options.maxBytesPerPartition ?? 512 * 1024,
-      sessionTimeout: options.sessionTimeoutMs ?? 10_000,
-      heartbeatInterval: Math.min(3_000, Math.floor((options.sessionTimeoutMs ?? 10_000) / 5)),
+      sessionTimeout: sessionTimeoutMs,
+      heartbeatInterval: heartbeatIntervalMs,
       allowAutoTopicCreation: false,
     });
     consumer = current;
@@ -298,12 +341,16 @@ export async function startIngestWorker(options: IngestWorkerOptions): Promise<I
       onError: (error) => log(`Merge failed (next round retries): ${describeError(error)}`),
     })
     : undefined;
-  log(`Worker ${workerId} consuming ${topic} as ${groupId}`);
+  log(
+    `Worker ${workerId} consuming ${topic} as ${groupId} ` +
+      `(session ${sessionTimeoutMs} ms, heartbeat ${heartbeatIntervalMs} ms)`,
+  );
 
   let stopped: Promise<void> | undefined;
   return {
     workerId,
     groupId,
+    sessionTimeoutMs,
     metrics,
     stop() {
       stopped ??= (async () => {
@@ -324,17 +371,47 @@ export async function startIngestWorker(options: IngestWorkerOptions): Promise<I
   };
 }
 
-/** Awaits `work`, heartbeating every second meanwhile (kafkajs sends one when due). */
-async function heartbeating<T>(
-  work: Promise<T>,
-  heartbeat: () => Promise<void>,
-  onLost: () => void,
-): Promise<T> {
-  const timer = setInterval(() => heartbeat().catch(onLost), 1_000);
+/**
+ * `wantedMs` within the brokers' `group.{min,max}.session.timeout.ms` (a session outside
+ * them is refused and the consumer never joins); `wantedMs` itself when the bounds
+ * cannot be read (then the broker's answer to the join tells).
+ */
+async function effectiveSession(
+  brokers: string[],
+  wantedMs: number,
+  log: (line: string) => void,
+): Promise<number> {
+  let bounds;
   try {
-    return await work;
+    bounds = await sessionBounds(brokers);
+  } catch (error) {
+    log(`Cannot read the brokers' session bounds (${describeError(error)}); asking ${wantedMs} ms`);
+    return wantedMs;
+  }
+  const ms = Math.min(Math.max(wantedMs, bounds.minMs), bounds.maxMs);
+  if (ms !== wantedMs) {
+    log(
+      `Session timeout ${wantedMs} ms is outside the brokers' group.min/max.session.timeout.ms ` +
+        `(${bounds.minMs}–${bounds.maxMs} ms); using ${ms} ms (a restarted worker waits that ` +
+        `long for the one it replaces)`,
+    );
+  }
+  return ms;
+}
+
+/** Ends backend `pid` through a connection of its own (the worker's pool may be the hung one). */
+async function terminateBackend(
+  url: string,
+  pid: number,
+  log: (line: string) => void,
+): Promise<void> {
+  const sql = connect(url, { max: 1, applicationName: "ecommerce-worker-cleanup" });
+  try {
+    await withTimeout(sql`select pg_terminate_backend(${pid})`, 5_000, "Ending a hung backend");
+  } catch (error) {
+    log(`Ending the hung backend ${pid} failed: ${describeError(error)}`);
   } finally {
-    clearInterval(timer);
+    await sql.end({ timeout: 1 }).catch(() => {});
   }
 }
 

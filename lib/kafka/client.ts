@@ -5,7 +5,7 @@
  * @module
  */
 import process from "node:process";
-import { Kafka, logLevel } from "kafkajs";
+import { ConfigResourceTypes, Kafka, logLevel } from "kafkajs";
 import type { Admin, Consumer, EachBatchPayload, Producer } from "kafkajs";
 // Every kafkajs client of the project decodes Snappy, LZ4 and ZSTD batches too.
 import "./codecs.ts";
@@ -83,6 +83,43 @@ export async function ensureTopics(brokers: string[], topic: string): Promise<vo
       const now = new Set(await admin.listTopics());
       if (!missing.every((name) => now.has(name))) throw error;
     }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** The consumer session timeouts the brokers accept (`group.{min,max}.session.timeout.ms`). */
+export interface SessionBounds {
+  minMs: number;
+  maxMs: number;
+}
+
+/**
+ * Reads the session-timeout bounds of one broker of `brokers` (every broker of a cluster
+ * is configured alike). A consumer asking for less than the minimum is refused with
+ * INVALID_SESSION_TIMEOUT and never joins, so the worker clamps its wish to this.
+ */
+export async function sessionBounds(brokers: string[]): Promise<SessionBounds> {
+  const admin = createKafka(brokers, { clientId: "ecommerce-admin", quiet: true }).admin();
+  await admin.connect();
+  try {
+    const { brokers: nodes } = await admin.describeCluster();
+    const names = ["group.min.session.timeout.ms", "group.max.session.timeout.ms"];
+    const { resources } = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [{
+        type: ConfigResourceTypes.BROKER,
+        name: String(nodes[0].nodeId),
+        configNames: names,
+      }],
+    });
+    const value = (name: string) => {
+      const entry = resources[0]?.configEntries.find((e) => e.configName === name);
+      const ms = Number(entry?.configValue);
+      if (!entry || !Number.isFinite(ms)) throw new Error(`The broker did not report ${name}`);
+      return ms;
+    };
+    return { minMs: value(names[0]), maxMs: value(names[1]) };
   } finally {
     await admin.disconnect();
   }

@@ -54,6 +54,11 @@ export interface Config {
    * an event time may be (the worker, the loader and replay reject later ones).
    */
   maxFutureMs: number;
+  /**
+   * `INGEST_SESSION_TIMEOUT` in ms: how long a silent worker keeps its partitions before
+   * the group hands them on; undefined means the worker's default (lib/ingest/worker.ts).
+   */
+  ingestSessionTimeoutMs?: number;
   /** Limits on connections, request heads and WebSockets (the README's "Security"). */
   connections: ConnectionConfig;
 }
@@ -166,6 +171,7 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
     },
     maxBodyBytes: parseMaxBodyBytes(pick("MAX_BODY_BYTES") ?? "16384"),
     maxFutureMs: parseMaxFuture(pick("ANALYTICS_MAX_FUTURE")),
+    ingestSessionTimeoutMs: parseSessionTimeout(pick("INGEST_SESSION_TIMEOUT")),
     connections: parseConnections(pick),
   };
 }
@@ -279,6 +285,20 @@ function parseMaxFuture(value: string | undefined): number {
     throw new ConfigError(
       "ANALYTICS_MAX_FUTURE",
       `expected a duration like "1d", "6h", "90m" or "30s" up to 3650d, got "${value}"`,
+    );
+  }
+  return ms;
+}
+
+function parseSessionTimeout(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = Number(value);
+  // Kafka's own bounds: no broker accepts less than 1 s (heartbeats could not keep up)
+  // or more than group.max.session.timeout.ms's default, 30 minutes.
+  if (!/^\d+$/.test(value) || ms < 1_000 || ms > 1_800_000) {
+    throw new ConfigError(
+      "INGEST_SESSION_TIMEOUT",
+      `expected milliseconds from 1000 to 1800000, got "${value}"`,
     );
   }
   return ms;

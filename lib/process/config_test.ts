@@ -29,6 +29,11 @@ Deno.test("config reads ANALYTICS_MAX_FUTURE as a duration in days, hours, minut
   assert.equal(ms("3650d"), 3650 * 86_400_000);
 });
 
+Deno.test("config reads INGEST_SESSION_TIMEOUT in milliseconds, unset by default", () => {
+  assert.equal(loadConfig({}).ingestSessionTimeoutMs, undefined);
+  assert.equal(loadConfig({ INGEST_SESSION_TIMEOUT: "3000" }).ingestSessionTimeoutMs, 3_000);
+});
+
 Deno.test("config reads the connection limits", () => {
   const config = loadConfig({ HTTP_HEADER_TIMEOUT_MS: "500", WS_MAX_MESSAGE_BYTES: "8192" });
   assert.equal(config.connections.headerTimeoutMs, 500);
@@ -59,6 +64,8 @@ for (
     ["TRUST_PROXY", "loopback, proxy.internal", "proxy.internal"],
     ["MAX_BODY_BYTES", "16k", 'got "16k"'],
     ["MAX_BODY_BYTES", "100", "from 1024 to 1048576"],
+    ["INGEST_SESSION_TIMEOUT", "500", 'from 1000 to 1800000, got "500"'],
+    ["INGEST_SESSION_TIMEOUT", "3s", 'got "3s"'],
     ["HTTP_MAX_CONNECTIONS", "0", 'from 1 to 1000000, got "0"'],
     ["HTTP_MAX_CONNECTIONS_PER_ADDRESS", "many", 'got "many"'],
     ["HTTP_HEADER_TIMEOUT_MS", "1.5", 'got "1.5"'],

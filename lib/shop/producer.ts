@@ -33,6 +33,12 @@ export interface EventProducerOptions {
    * while a broker is down).
    */
   sendTimeoutMs?: number;
+  /**
+   * A batch unacknowledged this long makes `connected` false at once, long before its
+   * send times out (a dead broker's sockets are not always seen closing: kafkajs retries
+   * quietly); default 1 s (an acknowledgement takes milliseconds).
+   */
+  staleAfterMs?: number;
   /** Shown in the broker's logs; default `ecommerce-producer`. */
   clientId?: string;
   /** Where warnings go (queue full, Kafka unreachable); default `console.warn`. */
@@ -52,8 +58,13 @@ export interface ProducerStats {
   dropped: number;
   /** Failed send attempts since start (each is retried). */
   failedSends: number;
-  /** True when the last send (or connect) succeeded. */
+  /**
+   * True when the last send (or connect) succeeded and no batch has waited longer than
+   * `staleAfterMs` for its acknowledgement.
+   */
   connected: boolean;
+  /** How long the batch being sent has waited for Kafka, in ms (0: none waiting). */
+  unacknowledgedMs: number;
   /** The most recent failure, if any. */
   lastError?: string;
 }
@@ -71,6 +82,8 @@ export class EventProducer {
   #brokers: string[];
   #queue: Pending[] = [];
   #batch: Pending[] | undefined;
+  /** When the batch being sent was taken from the queue. */
+  #batchSince = 0;
   #producer: Promise<Producer> | undefined;
   #connected = false;
   #stats = { delivered: 0, dropped: 0, failedSends: 0, lastError: undefined as string | undefined };
@@ -82,6 +95,8 @@ export class EventProducer {
   #lastDropLog = 0;
   #dropsSinceLog = 0;
   #lastFailureLog = 0;
+  /** Disconnects waiting for a given-up send to settle (see {@linkcode #resetProducer}). */
+  #cleanups = new Set<Promise<void>>();
 
   constructor(options: EventProducerOptions) {
     this.topic = options.topic;
@@ -91,6 +106,7 @@ export class EventProducer {
       lingerMs: options.lingerMs ?? 5,
       maxBatch: options.maxBatch ?? 1_000,
       sendTimeoutMs: options.sendTimeoutMs ?? 10_000,
+      staleAfterMs: options.staleAfterMs ?? 1_000,
       clientId: options.clientId ?? "ecommerce-producer",
       log: options.log ?? ((line) => console.warn(line)),
     };
@@ -137,12 +153,14 @@ export class EventProducer {
 
   /** Current counters. */
   stats(): ProducerStats {
+    const unacknowledgedMs = this.#batch ? Date.now() - this.#batchSince : 0;
     return {
       queued: this.#queue.length + (this.#batch?.length ?? 0),
       delivered: this.#stats.delivered,
       dropped: this.#stats.dropped,
       failedSends: this.#stats.failedSends,
-      connected: this.#connected,
+      connected: this.#connected && unacknowledgedMs <= this.#options.staleAfterMs,
+      unacknowledgedMs,
       lastError: this.#stats.lastError,
     };
   }
@@ -174,6 +192,11 @@ export class EventProducer {
     this.#wake?.();
     await Promise.race([this.#loop, sleep(1_000)]);
     await Promise.race([this.#resetProducer(), sleep(2_000)]);
+    // A process exits only once every socket is closed: wait (bounded) for the sends
+    // given up during an outage to settle and their producers to be closed again.
+    // (withTimeout clears its timer: a bare sleep would itself keep the process 15 s.)
+    await withTimeout(Promise.all(this.#cleanups), 15_000, "Closing given-up sends")
+      .catch(() => {});
   }
 
   #enqueue(event: EcommerceEvent, done?: (outcome: PublishOutcome) => void): boolean {
@@ -213,22 +236,21 @@ export class EventProducer {
           await sleep(this.#options.lingerMs);
         }
         this.#batch = this.#queue.splice(0, this.#options.maxBatch);
+        this.#batchSince = Date.now();
         this.#releaseRoom();
       }
       const batch = this.#batch;
+      let sending: Promise<unknown> | undefined;
       try {
         // Connecting counts against the timeout too: kafkajs retries it for long.
-        await withTimeout(
-          this.#connect().then((producer) =>
-            producer.send({
-              topic: this.topic,
-              acks: -1,
-              messages: batch.map(({ key, value }) => ({ key, value })),
-            })
-          ),
-          this.#options.sendTimeoutMs,
-          "Kafka's acknowledgement",
+        sending = this.#connect().then((producer) =>
+          producer.send({
+            topic: this.topic,
+            acks: -1,
+            messages: batch.map(({ key, value }) => ({ key, value })),
+          })
         );
+        await withTimeout(sending, this.#options.sendTimeoutMs, "Kafka's acknowledgement");
         this.#batch = undefined;
         this.#stats.delivered += batch.length;
         if (!this.#connected && this.#stats.failedSends > 0) {
@@ -239,7 +261,7 @@ export class EventProducer {
         for (const item of batch) item.done?.("delivered");
       } catch (error) {
         this.#onFailure(error);
-        await this.#resetProducer();
+        await this.#resetProducer(sending);
         // Retry the same batch, unchanged, after a growing pause.
         await Promise.race([sleep(backoff), new Promise<void>((r) => (this.#wake = r))]);
         this.#wake = undefined;
@@ -273,13 +295,22 @@ export class EventProducer {
     return pending;
   }
 
-  async #resetProducer(): Promise<void> {
+  async #resetProducer(givenUp?: Promise<unknown>): Promise<void> {
     // A fresh producer after a failure: kafkajs's idempotent state (producer id,
     // sequence numbers) does not always survive a broker restart.
     const pending = this.#producer;
     this.#producer = undefined;
     const producer = await pending?.catch(() => undefined);
-    if (producer) await Promise.race([producer.disconnect().catch(() => {}), sleep(1_000)]);
+    if (!producer) return;
+    await Promise.race([producer.disconnect().catch(() => {}), sleep(1_000)]);
+    if (!givenUp) return;
+    // A send given up by the timeout goes on retrying inside kafkajs, and its retries
+    // reconnect after the disconnect above: that socket kept `deno task simulate` alive
+    // after "done". Disconnect once more when the send has settled.
+    const cleanup = givenUp.then(() => {}, () => {})
+      .then(() => producer.disconnect().catch(() => {}));
+    this.#cleanups.add(cleanup);
+    cleanup.finally(() => this.#cleanups.delete(cleanup));
   }
 
   #onFailure(error: unknown): void {

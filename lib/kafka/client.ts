@@ -9,6 +9,7 @@ import { Kafka, logLevel } from "kafkajs";
 import type { Admin, Consumer, EachBatchPayload, Producer } from "kafkajs";
 // Every kafkajs client of the project decodes Snappy, LZ4 and ZSTD batches too.
 import "./codecs.ts";
+import { createPartitionedProducer } from "./partitioned_send.ts";
 
 export type { Admin, Consumer, EachBatchPayload, Producer };
 export { Kafka };
@@ -44,9 +45,13 @@ export interface KafkaOptions {
   probe?: boolean;
 }
 
-/** Creates a kafkajs client for `brokers` with retry settings suited to a local broker. */
+/**
+ * Creates a kafkajs client for `brokers` with retry settings suited to a local broker.
+ * Its producers send each partition separately: see lib/kafka/partitioned_send.ts for
+ * the kafkajs defect that loses messages otherwise when a leader moves.
+ */
 export function createKafka(brokers: string[], options: KafkaOptions = {}): Kafka {
-  return new Kafka({
+  const kafka = new Kafka({
     clientId: options.clientId ?? "ecommerce",
     brokers,
     logLevel: options.quiet ? logLevel.NOTHING : options.verbose ? logLevel.INFO : logLevel.ERROR,
@@ -56,6 +61,9 @@ export function createKafka(brokers: string[], options: KafkaOptions = {}): Kafk
       ? { retries: 0 }
       : { initialRetryTime: 200, retries: 8, maxRetryTime: 5_000 },
   });
+  const createProducer = kafka.producer.bind(kafka);
+  kafka.producer = (config) => createPartitionedProducer(createProducer, config);
+  return kafka;
 }
 
 /** How a topic or an internal topic is replicated on a cluster of some size. */

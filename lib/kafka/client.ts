@@ -9,6 +9,7 @@ import { ConfigResourceTypes, Kafka, logLevel } from "kafkajs";
 import type { Admin, Consumer, EachBatchPayload, Producer } from "kafkajs";
 // Every kafkajs client of the project decodes Snappy, LZ4 and ZSTD batches too.
 import "./codecs.ts";
+import { createPartitionedProducer } from "./partitioned_send.ts";
 
 export type { Admin, Consumer, EachBatchPayload, Producer };
 export { Kafka };
@@ -44,9 +45,13 @@ export interface KafkaOptions {
   probe?: boolean;
 }
 
-/** Creates a kafkajs client for `brokers` with retry settings suited to a local broker. */
+/**
+ * Creates a kafkajs client for `brokers` with retry settings suited to a local broker.
+ * Its producers send each partition separately: see lib/kafka/partitioned_send.ts for
+ * the kafkajs defect that loses messages otherwise when a leader moves.
+ */
 export function createKafka(brokers: string[], options: KafkaOptions = {}): Kafka {
-  return new Kafka({
+  const kafka = new Kafka({
     clientId: options.clientId ?? "ecommerce",
     brokers,
     logLevel: options.quiet ? logLevel.NOTHING : options.verbose ? logLevel.INFO : logLevel.ERROR,
@@ -56,11 +61,38 @@ export function createKafka(brokers: string[], options: KafkaOptions = {}): Kafk
       ? { retries: 0 }
       : { initialRetryTime: 200, retries: 8, maxRetryTime: 5_000 },
   });
+  const createProducer = kafka.producer.bind(kafka);
+  kafka.producer = (config) => createPartitionedProducer(createProducer, config);
+  return kafka;
+}
+
+/** How a topic or an internal topic is replicated on a cluster of some size. */
+export interface Replication {
+  /** Copies of each partition: `min(3, brokers)`. */
+  replicationFactor: number;
+  /**
+   * Copies that must have a write before an `acks=all` producer is told it is done: 2 from
+   * 3 brokers on (one broker may die and writes go on, and every acknowledged write is on
+   * two machines), else 1 (a smaller cluster could not take a write with a broker down).
+   */
+  minInsyncReplicas: number;
+}
+
+/** The replication rule for a cluster of `brokers` brokers; see {@linkcode Replication}. */
+export function replicationFor(brokers: number): Replication {
+  if (!Number.isInteger(brokers) || brokers < 1) {
+    throw new Error(`Cannot plan replication for ${brokers} brokers: need a whole number ≥ 1`);
+  }
+  return { replicationFactor: Math.min(3, brokers), minInsyncReplicas: brokers >= 3 ? 2 : 1 };
 }
 
 /**
  * Creates `topic` and `<topic>.dlq` with {@linkcode TOPIC_PARTITIONS} partitions when
- * missing; leaves existing topics untouched. Safe when several processes race.
+ * missing, replicated by {@linkcode replicationFor} the brokers the cluster's metadata
+ * lists; leaves existing topics untouched. Safe when several processes race.
+ *
+ * The metadata lists live brokers only: a topic created while one of three is down gets
+ * two copies and no `min.insync.replicas=2`. Create topics with the whole cluster up.
  */
 export async function ensureTopics(brokers: string[], topic: string): Promise<void> {
   const admin = createKafka(brokers, { clientId: "ecommerce-admin" }).admin();
@@ -69,13 +101,19 @@ export async function ensureTopics(brokers: string[], topic: string): Promise<vo
     const existing = new Set(await admin.listTopics());
     const missing = [topic, dlqTopic(topic)].filter((name) => !existing.has(name));
     if (missing.length === 0) return;
+    const cluster = await admin.describeCluster();
+    const { replicationFactor, minInsyncReplicas } = replicationFor(cluster.brokers.length);
+    const configEntries = minInsyncReplicas > 1
+      ? [{ name: "min.insync.replicas", value: String(minInsyncReplicas) }]
+      : [];
     try {
       await admin.createTopics({
         waitForLeaders: true,
         topics: missing.map((name) => ({
           topic: name,
           numPartitions: TOPIC_PARTITIONS,
-          replicationFactor: -1,
+          replicationFactor,
+          configEntries,
         })),
       });
     } catch (error) {

@@ -1,10 +1,13 @@
 /**
- * Brings up a single-node Apache Kafka (KRaft) from the jars Maven resolves from Maven
- * Central (`infra/kafka/pom.xml`) into `.cache/kafka/`, data in `.data/kafka[-PORT]/`.
+ * Brings up Apache Kafka (KRaft) from the jars Maven resolves from Maven Central
+ * (`infra/kafka/pom.xml`) into `.cache/kafka/`: a single node (data in
+ * `.data/kafka[-PORT]/`) or a cluster of combined broker+controller nodes that are all
+ * quorum voters (data in `.data/kafka-cluster-PORT/node-N/`), one `server.properties`
+ * template for both.
  *
  * @module
  */
-import { createKafka } from "../kafka/client.ts";
+import { createKafka, replicationFor } from "../kafka/client.ts";
 import { isAlive, isListening, waitFor } from "./net.ts";
 import { hasCommand, run, spawnDaemon } from "./spawn.ts";
 import { sleep } from "../core/async.ts";
@@ -18,6 +21,8 @@ export interface LocalBroker {
   port: number;
   dataDir: string;
   logFile: string;
+  /** Its `node.id` (1 for a single broker). */
+  nodeId?: number;
 }
 
 /** Options for {@linkcode startLocalKafka}. */
@@ -109,62 +114,56 @@ export function kafkaDataDir(port: number): string {
   return path(port === 9092 ? ".data/kafka" : `.data/kafka-${port}`);
 }
 
-/** Starts a broker on `options.port` and waits until it serves metadata. */
+/**
+ * The folder of the cluster whose first node listens on `firstPort`: one `node-<id>/`
+ * per node and the cluster id they were formatted with. Apart from single brokers'
+ * folders: a node formatted alone cannot join a cluster (its quorum and id differ).
+ */
+export function kafkaClusterDir(firstPort: number): string {
+  return path(`.data/kafka-cluster-${firstPort}`);
+}
+
+/** The client ports of a cluster's nodes: `firstPort`, `firstPort + 2`, … (controllers on +1). */
+export function clusterPorts(firstPort: number, brokers: number): number[] {
+  return Array.from({ length: brokers }, (_, i) => firstPort + 2 * i);
+}
+
+/** Where a cluster's first node listens by default: beside the single broker's 9092, not on it. */
+export const DEFAULT_CLUSTER_PORT = 9192;
+
+/** Options for {@linkcode startLocalKafkaCluster}. */
+export interface LocalKafkaClusterOptions {
+  /** Client port of each node (node ids 1, 2, …); controllers listen on `port + 1`. */
+  ports: number[];
+  /** Progress lines. */
+  onProgress?: (line: string) => void;
+  /** Heap per node; default 512m. */
+  heap?: string;
+}
+
+/** One node of a KRaft quorum, as written into its `server.properties`. */
+interface NodePlan {
+  nodeId: number;
+  port: number;
+  dataDir: string;
+  /** `controller.quorum.voters`: every node of the cluster. */
+  voters: string;
+  /** Nodes in the cluster, for the internal topics' replication. */
+  clusterSize: number;
+}
+
+/** Starts a single broker on `options.port` and waits until it serves metadata. */
 export async function startLocalKafka(options: LocalKafkaOptions): Promise<LocalBroker> {
   const progress = options.onProgress ?? (() => {});
   await ensureKafkaJars(progress);
   const dataDir = kafkaDataDir(options.port);
-  await Deno.mkdir(dataDir, { recursive: true });
-  const template = await Deno.readTextFile(path("infra/kafka/server.properties"));
-  const properties = template
-    .replaceAll("${PORT}", String(options.port))
-    .replaceAll("${CONTROLLER_PORT}", String(options.port + 1))
-    .replaceAll("${LOG_DIRS}", `${dataDir}/logs`);
-  const configFile = `${dataDir}/server.properties`;
-  await Deno.writeTextFile(configFile, properties);
-  const classpath = `${path(JAR_DIR)}*`;
-  const java = [
-    "-cp",
-    classpath,
-    `-Dlog4j2.configurationFile=${path("infra/kafka/log4j2.properties")}`,
-  ];
-  const formatted = await Deno.stat(`${dataDir}/logs/meta.properties`).then(
-    () => true,
-    () => false,
-  );
-  if (!formatted) {
-    const clusterId = (await run("java", [...java, "kafka.tools.StorageTool", "random-uuid"]))
-      .trim().split("\n").pop()!.trim();
-    await run("java", [
-      ...java,
-      "kafka.tools.StorageTool",
-      "format",
-      "-t",
-      clusterId,
-      "-c",
-      configFile,
-      "--ignore-formatted",
-    ]);
-  }
-  const logFile = `${dataDir}/broker.log`;
-  const heap = options.heap ?? "512m";
-  const pid = spawnDaemon("java", [
-    `-Xmx${heap}`,
-    `-Xms${heap}`,
-    "-XX:+UseG1GC",
-    "-Djava.awt.headless=true",
-    ...java,
-    "kafka.Kafka",
-    configFile,
-  ], { logFile });
-  progress(`Starting Kafka on 127.0.0.1:${options.port} (pid ${pid}, log ${logFile})…`);
-  const broker = { pid, port: options.port, dataDir, logFile };
+  const voters = `1@127.0.0.1:${options.port + 1}`;
+  const plan = { nodeId: 1, port: options.port, dataDir, voters, clusterSize: 1 };
+  const configFile = await writeNodeConfig(plan);
+  if (!await isFormatted(dataDir)) await formatNode(configFile, randomClusterId());
+  const broker = spawnNode(plan, configFile, options.heap ?? "512m", progress);
   try {
-    await waitFor(`Kafka on 127.0.0.1:${options.port}`, async () => {
-      if (!isAlive(pid)) throw new Error(`Kafka exited during start; see ${logFile}`);
-      return await isListening("127.0.0.1", options.port) &&
-        await kafkaAnswers([`127.0.0.1:${options.port}`]);
-    }, { timeoutMs: 90_000, intervalMs: 300 });
+    await waitForNodes([broker], 1);
   } catch (error) {
     await stopLocalKafka(broker);
     throw error;
@@ -173,16 +172,172 @@ export async function startLocalKafka(options: LocalKafkaOptions): Promise<Local
 }
 
 /**
- * True when the brokers answer a metadata request and have a group coordinator. A
- * freshly formatted broker serves metadata before `__consumer_offsets` exists; until
- * then every group call (commits, lag reads) fails with "group coordinator not
- * found", so a broker is not ready before it can describe a group.
+ * Starts a KRaft cluster of combined broker+controller nodes on `options.ports`, every
+ * node a voter, data in {@linkcode kafkaClusterDir}; waits until every node serves
+ * metadata listing all of them and a group coordinator answers. A cluster already
+ * formatted there is started again with its data.
  */
-export async function kafkaAnswers(brokers: string[]): Promise<boolean> {
+export async function startLocalKafkaCluster(
+  options: LocalKafkaClusterOptions,
+): Promise<LocalBroker[]> {
+  const { ports } = options;
+  if (ports.length < 1) throw new Error("Cannot start a Kafka cluster of 0 nodes");
+  const progress = options.onProgress ?? (() => {});
+  await ensureKafkaJars(progress);
+  const clusterDir = kafkaClusterDir(ports[0]);
+  await Deno.mkdir(clusterDir, { recursive: true });
+  const voters = ports.map((port, i) => `${i + 1}@127.0.0.1:${port + 1}`).join(",");
+  const plans = ports.map((port, i) => ({
+    nodeId: i + 1,
+    port,
+    dataDir: `${clusterDir}/node-${i + 1}`,
+    voters,
+    clusterSize: ports.length,
+  }));
+  // Every node is formatted with one cluster id, kept beside them so a node whose folder
+  // was lost is formatted into the same cluster again.
+  const idFile = `${clusterDir}/cluster.id`;
+  let clusterId = await Deno.readTextFile(idFile).then((text) => text.trim(), () => "");
+  if (!clusterId) {
+    clusterId = randomClusterId();
+    await Deno.writeTextFile(idFile, clusterId + "\n");
+  }
+  const configs = await Promise.all(plans.map(writeNodeConfig));
+  await Promise.all(plans.map(async (plan, i) => {
+    if (!await isFormatted(plan.dataDir)) await formatNode(configs[i], clusterId);
+  }));
+  const heap = options.heap ?? "512m";
+  const nodes = plans.map((plan, i) => spawnNode(plan, configs[i], heap, progress));
+  try {
+    await waitForNodes(nodes, nodes.length);
+  } catch (error) {
+    await Promise.all(nodes.map((node) => stopLocalKafka(node, 0)));
+    throw error;
+  }
+  return nodes;
+}
+
+/**
+ * Starts one node of a cluster {@linkcode startLocalKafkaCluster} formatted (after it
+ * was stopped or killed) and waits until it serves metadata again.
+ */
+export async function restartClusterNode(
+  node: LocalBroker,
+  options: { heap?: string; clusterSize: number; onProgress?: (line: string) => void },
+): Promise<LocalBroker> {
+  if (isAlive(node.pid)) throw new Error(`Kafka node ${node.nodeId} (pid ${node.pid}) still runs`);
+  const configFile = `${node.dataDir}/server.properties`;
+  const plan = { nodeId: node.nodeId ?? 1, port: node.port, dataDir: node.dataDir };
+  const restarted = spawnNode(plan, configFile, options.heap ?? "512m", options.onProgress);
+  await waitForNodes([restarted], options.clusterSize);
+  return restarted;
+}
+
+async function writeNodeConfig(plan: NodePlan): Promise<string> {
+  await Deno.mkdir(plan.dataDir, { recursive: true });
+  const { replicationFactor, minInsyncReplicas } = replicationFor(plan.clusterSize);
+  const template = await Deno.readTextFile(path("infra/kafka/server.properties"));
+  const properties = template
+    .replaceAll("${NODE_ID}", String(plan.nodeId))
+    .replaceAll("${QUORUM_VOTERS}", plan.voters)
+    .replaceAll("${PORT}", String(plan.port))
+    .replaceAll("${CONTROLLER_PORT}", String(plan.port + 1))
+    .replaceAll("${LOG_DIRS}", `${plan.dataDir}/logs`)
+    .replaceAll("${REPLICATION_FACTOR}", String(replicationFactor))
+    .replaceAll("${MIN_ISR}", String(minInsyncReplicas));
+  const configFile = `${plan.dataDir}/server.properties`;
+  await Deno.writeTextFile(configFile, properties);
+  return configFile;
+}
+
+function javaArgs(): string[] {
+  return [
+    "-cp",
+    `${path(JAR_DIR)}*`,
+    `-Dlog4j2.configurationFile=${path("infra/kafka/log4j2.properties")}`,
+  ];
+}
+
+function isFormatted(dataDir: string): Promise<boolean> {
+  return Deno.stat(`${dataDir}/logs/meta.properties`).then(() => true, () => false);
+}
+
+/**
+ * A cluster id as Kafka's `StorageTool random-uuid` prints it (16 random bytes in
+ * URL-safe base64, not starting with "-"), made here to spare a JVM start per bring-up.
+ */
+function randomClusterId(): string {
+  for (;;) {
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    const id = btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_")
+      .replace(/=+$/, "");
+    if (!id.startsWith("-")) return id;
+  }
+}
+
+async function formatNode(configFile: string, clusterId: string): Promise<void> {
+  await run("java", [
+    ...javaArgs(),
+    "kafka.tools.StorageTool",
+    "format",
+    "-t",
+    clusterId,
+    "-c",
+    configFile,
+    "--ignore-formatted",
+  ]);
+}
+
+function spawnNode(
+  plan: Pick<NodePlan, "nodeId" | "port" | "dataDir">,
+  configFile: string,
+  heap: string,
+  progress: (line: string) => void = () => {},
+): LocalBroker {
+  const logFile = `${plan.dataDir}/broker.log`;
+  const pid = spawnDaemon("java", [
+    `-Xmx${heap}`,
+    `-Xms${heap}`,
+    "-XX:+UseG1GC",
+    "-Djava.awt.headless=true",
+    ...javaArgs(),
+    "kafka.Kafka",
+    configFile,
+  ], { logFile });
+  progress(
+    `Starting Kafka node ${plan.nodeId} on 127.0.0.1:${plan.port} (pid ${pid}, log ${logFile})…`,
+  );
+  return { pid, port: plan.port, dataDir: plan.dataDir, logFile, nodeId: plan.nodeId };
+}
+
+/** Waits until each of `nodes` serves metadata listing `clusterSize` brokers. */
+async function waitForNodes(nodes: LocalBroker[], clusterSize: number): Promise<void> {
+  await Promise.all(nodes.map((node) =>
+    waitFor(`Kafka on 127.0.0.1:${node.port}`, async () => {
+      if (!isAlive(node.pid)) throw new Error(`Kafka exited during start; see ${node.logFile}`);
+      return await isListening("127.0.0.1", node.port) &&
+        await kafkaAnswers([`127.0.0.1:${node.port}`], { brokers: clusterSize });
+    }, { timeoutMs: 90_000, intervalMs: 300 })
+  ));
+}
+
+/**
+ * True when the brokers answer a metadata request listing at least `options.brokers`
+ * brokers (default 1) and have a group coordinator. A freshly formatted broker serves
+ * metadata before `__consumer_offsets` exists; until then every group call (commits,
+ * lag reads) fails with "group coordinator not found", so a broker is not ready before
+ * it can describe a group. In a cluster that topic needs all its replicas' brokers up.
+ */
+export async function kafkaAnswers(
+  brokers: string[],
+  options: { brokers?: number } = {},
+): Promise<boolean> {
   const admin = createKafka(brokers, { clientId: "ecommerce-probe", probe: true, quiet: true })
     .admin();
   try {
     await admin.connect();
+    const cluster = await admin.describeCluster();
+    if (cluster.brokers.length < (options.brokers ?? 1)) return false;
     await admin.listTopics();
     await admin.describeGroups(["ecommerce-readiness"]);
     return true;

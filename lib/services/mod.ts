@@ -8,10 +8,13 @@
  * @module
  */
 import {
+  clusterPorts,
+  DEFAULT_CLUSTER_PORT,
   kafkaAnswers,
   localKafkaBlocker,
   REPO_ROOT,
   startLocalKafka,
+  startLocalKafkaCluster,
   stopLocalKafka,
 } from "./kafka_local.ts";
 import type { LocalBroker } from "./kafka_local.ts";
@@ -46,8 +49,30 @@ export interface Services {
 export interface StartedServices {
   postgres?: LocalPostgres;
   kafka?: LocalBroker;
+  /** The nodes of a cluster (`--brokers N`, N > 1), node id `i + 1` at index `i`. */
+  kafkaCluster?: LocalBroker[];
   /** Set when Docker compose started them. */
   compose?: boolean;
+  /** The compose profile it started (`cluster`), if any. */
+  composeProfile?: string;
+}
+
+/** Most brokers `--brokers` brings up on one machine. */
+export const MAX_LOCAL_BROKERS = 5;
+
+/**
+ * Parses `--brokers`: a whole number from 1 to {@linkcode MAX_LOCAL_BROKERS}. Throws an
+ * `Error` that says what is wrong.
+ */
+export function parseBrokerCount(text: string): number {
+  const count = /^\s*\d{1,3}\s*$/.test(text) ? Number(text) : NaN;
+  if (!(count >= 1 && count <= MAX_LOCAL_BROKERS)) {
+    throw new Error(
+      `Cannot use --brokers "${text}": expected a whole number from 1 to ${MAX_LOCAL_BROKERS} ` +
+        `(1 is a single broker, 3 a cluster that survives one broker's death)`,
+    );
+  }
+  return count;
 }
 
 /** Options for {@linkcode ensureServices}. */
@@ -61,7 +86,13 @@ export interface EnsureServicesOptions {
   onProgress?: (line: string) => void;
   /** Default local ports (tests use others to exercise the bring-up path). */
   postgresPort?: number;
+  /** A single broker's port (default 9092), or a cluster's first node's (default 9192). */
   kafkaPort?: number;
+  /**
+   * Brokers to find or bring up; default 1. More make a KRaft cluster on `kafkaPort`,
+   * `kafkaPort + 2`, … (controllers on the odd ports between), every node a voter.
+   */
+  kafkaBrokerCount?: number;
   /** Skip Docker even where an engine runs (tests). */
   noDocker?: boolean;
   /** The user of an attached local Postgres; default the configuration's (`PGUSER`, `USER`). */
@@ -80,13 +111,21 @@ export interface BroughtUp extends Prepared {
  */
 export async function bringUp(
   config: Config,
-  options: { onProgress?: (line: string) => void } = {},
+  options: {
+    onProgress?: (line: string) => void;
+    /** See {@linkcode EnsureServicesOptions.kafkaBrokerCount}. */
+    kafkaBrokerCount?: number;
+    /** See {@linkcode EnsureServicesOptions.kafkaPort}. */
+    kafkaPort?: number;
+  } = {},
 ): Promise<BroughtUp> {
   const services = await ensureServices({
     databaseUrl: config.databaseUrl,
     kafkaBrokers: config.kafkaBrokers,
     postgresUser: config.postgresUser,
     onProgress: options.onProgress,
+    kafkaBrokerCount: options.kafkaBrokerCount,
+    kafkaPort: options.kafkaPort,
   });
   return { ...await prepare(config, services), services };
 }
@@ -98,16 +137,28 @@ export const STATE_FILE = new URL(".data/services.json", REPO_ROOT).pathname;
 export async function ensureServices(options: EnsureServicesOptions = {}): Promise<Services> {
   const progress = options.onProgress ?? (() => {});
   const pgPort = options.postgresPort ?? 5432;
-  const kafkaPort = options.kafkaPort ?? 9092;
+  const brokerCount = options.kafkaBrokerCount ?? 1;
+  const cluster = brokerCount > 1;
+  const kafkaPort = options.kafkaPort ?? (cluster ? DEFAULT_CLUSTER_PORT : 9092);
+  const ports = clusterPorts(kafkaPort, brokerCount);
   const database = options.database ?? "ecommerce";
   const started: StartedServices = {};
   const needPostgres = !options.databaseUrl && !await isListening("127.0.0.1", pgPort);
   const needKafka = !options.kafkaBrokers && !await isListening("127.0.0.1", kafkaPort);
+  // The compose file's cluster profile is three brokers on the default ports.
+  const composeCluster = brokerCount === 3 && kafkaPort === DEFAULT_CLUSTER_PORT;
 
-  if ((needPostgres || needKafka) && !options.noDocker && await dockerEngineRuns()) {
+  if (
+    (needPostgres || needKafka) && !options.noDocker && (!cluster || composeCluster) &&
+    await dockerEngineRuns()
+  ) {
     progress("Starting Kafka and Postgres with Docker compose…");
-    await run("docker", ["compose", "up", "-d", "--wait"], { cwd: REPO_ROOT.pathname });
+    const args = cluster
+      ? ["compose", "--profile", "cluster", "up", "-d", "--wait", "postgres", ...CLUSTER_SERVICES]
+      : ["compose", "up", "-d", "--wait"];
+    await run("docker", args, { cwd: REPO_ROOT.pathname });
     started.compose = true;
+    if (cluster) started.composeProfile = "cluster";
   }
   try {
     let databaseUrl = options.databaseUrl;
@@ -124,14 +175,31 @@ export async function ensureServices(options: EnsureServicesOptions = {}): Promi
     }
     let kafkaBrokers = options.kafkaBrokers;
     if (!kafkaBrokers) {
-      kafkaBrokers = [`127.0.0.1:${kafkaPort}`];
+      kafkaBrokers = ports.map((port) => `127.0.0.1:${port}`);
       if (needKafka && !started.compose) {
         const blocker = await localKafkaBlocker();
         if (blocker) throw new Error(missingMessage(`Kafka (${blocker})`));
-        started.kafka = await startLocalKafka({ port: kafkaPort, onProgress: progress });
+        if (cluster) {
+          started.kafkaCluster = await startLocalKafkaCluster({ ports, onProgress: progress });
+        } else {
+          started.kafka = await startLocalKafka({ port: kafkaPort, onProgress: progress });
+        }
       }
     }
-    await waitFor(`Kafka at ${kafkaBrokers.join(",")}`, () => kafkaAnswers(kafkaBrokers!), {
+    const brokers = kafkaBrokers;
+    const attached = !started.kafka && !started.kafkaCluster && !started.compose;
+    if (
+      cluster && attached && await kafkaAnswers(brokers) &&
+      !await kafkaAnswers(brokers, { brokers: brokerCount })
+    ) {
+      throw new Error(
+        `Kafka at ${brokers.join(",")} answers but has fewer than ${brokerCount} brokers: ` +
+          `stop what listens there, or pick other ports (--kafka-port)`,
+      );
+    }
+    const what = `Kafka at ${brokers.join(",")}` +
+      (cluster ? ` with ${brokerCount} brokers in its metadata` : "");
+    await waitFor(what, () => kafkaAnswers(brokers, { brokers: brokerCount }), {
       timeoutMs: started.compose ? 120_000 : 30_000,
       intervalMs: 500,
     });
@@ -149,6 +217,9 @@ function missingMessage(what: string): string {
     `(apt-get install postgresql openjdk-17-jre-headless maven)`;
 }
 
+/** The compose file's cluster brokers (profile `cluster`). */
+const CLUSTER_SERVICES = ["kafka-1", "kafka-2", "kafka-3"];
+
 async function dockerEngineRuns(): Promise<boolean> {
   return await hasCommand("docker", ["info", "--format", "{{.ServerVersion}}"]);
 }
@@ -156,9 +227,12 @@ async function dockerEngineRuns(): Promise<boolean> {
 /** Stops what {@linkcode ensureServices} started, Kafka first (it may use nothing else). */
 export async function stopServices(started: StartedServices): Promise<void> {
   if (started.compose) {
-    await run("docker", ["compose", "stop"], { cwd: REPO_ROOT.pathname });
+    const profile = started.composeProfile ? ["--profile", started.composeProfile] : [];
+    await run("docker", ["compose", ...profile, "stop"], { cwd: REPO_ROOT.pathname });
   }
   if (started.kafka) await stopLocalKafka(started.kafka);
+  // All at once: each node's controlled shutdown needs the quorum the others form.
+  await Promise.all((started.kafkaCluster ?? []).map((node) => stopLocalKafka(node)));
   if (started.postgres) await stopLocalPostgres(started.postgres);
 }
 
@@ -168,7 +242,9 @@ export async function saveStarted(started: StartedServices): Promise<void> {
   const merged: StartedServices = {
     postgres: started.postgres ?? previous.postgres,
     kafka: started.kafka ?? previous.kafka,
+    kafkaCluster: started.kafkaCluster ?? previous.kafkaCluster,
     compose: started.compose || previous.compose,
+    composeProfile: started.composeProfile ?? previous.composeProfile,
   };
   await Deno.mkdir(new URL(".data/", REPO_ROOT), { recursive: true });
   await Deno.writeTextFile(STATE_FILE, JSON.stringify(merged, null, 2) + "\n");
@@ -179,6 +255,8 @@ export async function loadStarted(): Promise<StartedServices> {
   try {
     const state = JSON.parse(await Deno.readTextFile(STATE_FILE)) as StartedServices;
     if (state.kafka && !isAlive(state.kafka.pid)) delete state.kafka;
+    state.kafkaCluster = state.kafkaCluster?.filter((node) => isAlive(node.pid));
+    if (!state.kafkaCluster?.length) delete state.kafkaCluster;
     return state;
   } catch {
     return {};

@@ -40,6 +40,14 @@ export function freePortPair(): Promise<number> {
   return Promise.resolve(freePorts(2));
 }
 
+/**
+ * `count` consecutive free ports, returning the first: a private cluster of n brokers
+ * listens on `port`, `port + 2`, … and their controllers on the odd ones between.
+ */
+export function freePortRange(count: number): number {
+  return freePorts(count);
+}
+
 /** Lowest port picked from (below it are well-known and registered services). */
 const PICK_FROM = 20_000;
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import postgres from "postgres";
-import { ensureServices, stopServices } from "./mod.ts";
+import { ensureServices, parseBrokerCount, stopServices } from "./mod.ts";
 import { kafkaAnswers, kafkaDataDir } from "./kafka_local.ts";
 import { postgresDataDir } from "./postgres_local.ts";
 import { freePort, freePortPair, isListening } from "./net.ts";
@@ -64,4 +64,35 @@ Deno.test("services fail with one message that says what to install", async () =
   } finally {
     Deno.env.set("PATH", path);
   }
+});
+
+Deno.test("--brokers takes a whole number from 1 to 5 and says so otherwise", () => {
+  assert.equal(parseBrokerCount("1"), 1);
+  assert.equal(parseBrokerCount("3"), 3);
+  assert.equal(parseBrokerCount(" 5 "), 5);
+  for (const bad of ["0", "6", "2.5", "-1", "three", "", "1e1"]) {
+    assert.throws(
+      () => parseBrokerCount(bad),
+      new RegExp(`Cannot use --brokers "${bad}": expected a whole number from 1 to 5`),
+    );
+  }
+});
+
+Deno.test({
+  name: "asking for three brokers where a single broker answers fails with what to do",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const running = await testServices();
+    const kafkaPort = Number(running.kafkaBrokers[0].split(":")[1]);
+    await assert.rejects(
+      ensureServices({
+        databaseUrl: running.databaseUrl,
+        kafkaPort,
+        kafkaBrokerCount: 3,
+        noDocker: true,
+      }),
+      /answers but has fewer than 3 brokers: stop what listens there, or pick other ports/,
+    );
+  },
 });

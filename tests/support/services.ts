@@ -15,6 +15,15 @@ import {
 import { migrate } from "../../lib/db/migrate.ts";
 import { deleteTopics, dlqTopic, ensureTopics } from "../../lib/kafka/client.ts";
 import { ensureServices } from "../../lib/services/mod.ts";
+import {
+  clusterPorts,
+  kafkaClusterDir,
+  type LocalBroker,
+  restartClusterNode,
+  startLocalKafkaCluster,
+} from "../../lib/services/kafka_local.ts";
+import { freePortRange, isAlive } from "../../lib/services/net.ts";
+import { sleep } from "../../lib/core/async.ts";
 
 interface Endpoints {
   databaseUrl: string;
@@ -80,4 +89,53 @@ export async function createTestTopic(prefix = "topic"): Promise<TestTopic> {
   await ensureTopics(kafkaBrokers, topic);
   const close = () => deleteTopics(kafkaBrokers, [topic, dlqTopic(topic)]).catch(() => {});
   return { topic, brokers: kafkaBrokers, close, [Symbol.asyncDispose]: close };
+}
+
+/** A private KRaft cluster on free ports; `close()` kills every node and deletes its data. */
+export interface TestCluster extends AsyncDisposable {
+  /** Every node's `host:port`, for clients. */
+  brokers: string[];
+  /** The running (or killed) node processes, node id `i + 1` at index `i`. */
+  nodes: LocalBroker[];
+  /** SIGKILLs node `nodeId` (no controlled shutdown) and waits until it is gone. */
+  kill(nodeId: number): Promise<void>;
+  /** Starts a killed node again on its data and waits until it serves metadata. */
+  restart(nodeId: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Options for {@linkcode startTestCluster}. */
+export interface TestClusterOptions {
+  /** Nodes; default 3. */
+  brokers?: number;
+  /** Heap per node; default 384m (three of them share a 2-core CI machine). */
+  heap?: string;
+}
+
+/** Starts a private cluster of combined broker+controller nodes, all quorum voters. */
+export async function startTestCluster(options: TestClusterOptions = {}): Promise<TestCluster> {
+  const count = options.brokers ?? 3;
+  const heap = options.heap ?? "384m";
+  const ports = clusterPorts(freePortRange(2 * count), count);
+  const nodes = await startLocalKafkaCluster({ ports, heap });
+  const killNode = async (node: LocalBroker) => {
+    try {
+      Deno.kill(node.pid, "SIGKILL");
+    } catch { /* already gone */ }
+    while (isAlive(node.pid)) await sleep(20);
+  };
+  const close = async () => {
+    await Promise.all(nodes.map(killNode));
+    await Deno.remove(kafkaClusterDir(ports[0]), { recursive: true }).catch(() => {});
+  };
+  return {
+    brokers: ports.map((port) => `127.0.0.1:${port}`),
+    nodes,
+    kill: (nodeId) => killNode(nodes[nodeId - 1]),
+    async restart(nodeId) {
+      nodes[nodeId - 1] = await restartClusterNode(nodes[nodeId - 1], { heap, clusterSize: count });
+    },
+    close,
+    [Symbol.asyncDispose]: close,
+  };
 }

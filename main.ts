@@ -4,7 +4,7 @@
  * @module
  */
 import { compileTrust } from "./lib/web/client_address.ts";
-import { type Config, loadConfig } from "./lib/process/config.ts";
+import { type Config, readConfig } from "./lib/process/config.ts";
 import { prepare } from "./lib/process/prepare.ts";
 import { connect } from "./lib/db/client.ts";
 import { type AppState, ingestStatus } from "./lib/web/app_state.ts";
@@ -17,6 +17,7 @@ import { createDashboardAuth } from "./lib/web/auth.ts";
 import { createKafkaProbe } from "./lib/kafka/probe.ts";
 import { createEventProducer } from "./lib/shop/producer.ts";
 import { createShopState } from "./lib/shop/state.ts";
+import { runMain } from "./lib/process/run_main.ts";
 
 /** A running web server. */
 export interface WebServer {
@@ -107,7 +108,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
 }
 
 async function main() {
-  const config = loadConfig();
+  const config = readConfig();
   const ready = await prepare(config);
   const web = await startWebServer({
     config,
@@ -124,11 +125,4 @@ async function main() {
   });
 }
 
-if (import.meta.main) {
-  try {
-    await main();
-  } catch (error) {
-    console.error(error instanceof Error ? error.message : error);
-    Deno.exit(1);
-  }
-}
+if (import.meta.main) await runMain(main);

@@ -24,7 +24,7 @@ import { migrate } from "../lib/db/migrate.ts";
 import { liveChannel } from "../lib/live/notify.ts";
 import { decodeLiveUpdate } from "../lib/live/protocol.ts";
 import { createKafka, deleteTopics, dlqTopic, ensureTopics } from "../lib/kafka/client.ts";
-import { loadConfig } from "../lib/process/config.ts";
+import { readConfig } from "../lib/process/config.ts";
 import {
   type EcommerceEvent,
   encodeEvent,
@@ -93,7 +93,7 @@ async function benchSummary() {
       new URL(url).pathname.slice(1)
     }, events: ${rows}, rollup_daily rows: ${rollupRows}`,
   );
-  const config = { ...loadConfig({}), port: 0, kafkaTopic: "bench_dashboard_summary" };
+  const config = { ...readConfig({}), port: 0, kafkaTopic: "bench_dashboard_summary" };
   const web = await startWebServer({ config, databaseUrl: url, kafkaBrokers: BROKERS });
   try {
     const runs = Number(values.runs);

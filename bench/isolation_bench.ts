@@ -20,7 +20,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { loadConfig } from "../lib/process/config.ts";
+import { readConfig } from "../lib/process/config.ts";
 import { connect, withDatabase } from "../lib/db/client.ts";
 import { addDays, dayIn } from "../lib/core/calendar.ts";
 import { type Summary } from "../lib/dashboard/model.ts";
@@ -177,7 +177,7 @@ async function main() {
 
   const web: WebServer = await startWebServer({
     // Loopback (wrk) is trusted as the proxy that names each click's client address.
-    config: { ...loadConfig({}), port: 0, kafkaTopic: topic.topic, trustProxy: ["loopback"] },
+    config: { ...readConfig({}), port: 0, kafkaTopic: topic.topic, trustProxy: ["loopback"] },
     databaseUrl,
     kafkaBrokers: topic.brokers,
   });

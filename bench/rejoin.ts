@@ -30,7 +30,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { loadConfig } from "../lib/process/config.ts";
+import { readConfig } from "../lib/process/config.ts";
 import { connect, dropDatabase, ensureDatabase, withDatabase } from "../lib/db/client.ts";
 import { migrate } from "../lib/db/migrate.ts";
 import { createKafka, ensureTopics, TOPIC_PARTITIONS } from "../lib/kafka/client.ts";
@@ -77,7 +77,7 @@ const port = args.values.port ? Number(args.values.port) : await freePortPair();
 const brokers = [`127.0.0.1:${port}`];
 const topic = `bench_rejoin_${crypto.randomUUID().slice(0, 8)}`;
 const databaseUrl = withDatabase(
-  `postgres://${loadConfig().postgresUser}@127.0.0.1:5432/postgres`,
+  `postgres://${readConfig().postgresUser}@127.0.0.1:5432/postgres`,
   topic,
 );
 const seconds = (ms: number) => (ms / 1000).toFixed(1);

@@ -22,7 +22,7 @@
  */
 import process from "node:process";
 import { parseArgs } from "node:util";
-import { loadConfig } from "../lib/process/config.ts";
+import { readConfig } from "../lib/process/config.ts";
 import { PRODUCTS } from "../lib/core/event.ts";
 import { issueImpression } from "../lib/shop/impressions.ts";
 import { newId } from "../lib/core/event.ts";
@@ -203,7 +203,7 @@ async function main() {
   await using topic = await createTestTopic("bench_shop");
   const web = await startWebServer({
     // The default limits; loopback (wrk) is trusted as the proxy that names the client.
-    config: { ...loadConfig({}), port: 0, kafkaTopic: topic.topic, trustProxy: ["loopback"] },
+    config: { ...readConfig({}), port: 0, kafkaTopic: topic.topic, trustProxy: ["loopback"] },
     databaseUrl: db.url,
     kafkaBrokers: topic.brokers,
   });

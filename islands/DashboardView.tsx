@@ -10,15 +10,10 @@
  */
 import { Component, type VNode } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { type LiveMessage, TICKER_LENGTH } from "../lib/live/protocol.ts";
-import { applyDeltas, type Summary } from "../lib/dashboard/model.ts";
+import type { Summary } from "../lib/dashboard/model.ts";
 import { dayIn } from "../lib/core/calendar.ts";
-import {
-  matchesFilters,
-  parseSummarySearch,
-  type SummaryQuery,
-  summarySearch,
-} from "../lib/dashboard/query.ts";
+import { parseSummarySearch, type SummaryQuery, summarySearch } from "../lib/dashboard/query.ts";
+import { applyLiveUpdate, LiveSync } from "../lib/dashboard/live_sync.ts";
 import { CategoryBars } from "../components/dashboard/CategoryBars.tsx";
 import { DeviceShare } from "../components/dashboard/DeviceShare.tsx";
 import { Filters } from "../components/dashboard/Filters.tsx";
@@ -31,23 +26,13 @@ import { OnScreen } from "../components/dashboard/OnScreen.tsx";
 import { OrdersChart } from "../components/dashboard/OrdersChart.tsx";
 import { Ticker } from "../components/dashboard/Ticker.tsx";
 
-type Update = Extract<LiveMessage, { type: "update" }>;
-
 /** Props of {@linkcode DashboardView}. */
 export interface DashboardViewProps {
   initial: Summary;
 }
 
-/**
- * Charts, tables and the ticker redraw at most this often: with a busy hub (a message
- * every 500 ms), on every third message. Each redraw costs a tab a few milliseconds of
- * CPU; 50 tabs on one 2-core machine could not afford one a second next to the ingest
- * side without the counters falling behind (docs/benchmarks/dashboard.md).
- */
-const CHART_MS = 1500;
 /** The clock: the age and rate while no message comes, midnight. */
 const CLOCK_MS = 1000;
-const RATE_WINDOW_MS = 10_000;
 
 const RANGE_TITLES: Record<string, string> = {
   today: "today",
@@ -75,7 +60,7 @@ class Keyed extends Component<{ version: number; children: () => VNode }> {
  * are drawn by a Preact render at most every CHART_MS and only while the page is
  * visible: while messages flow, in the task right after the message that made them
  * due (one frame shows both); when quiet, on the one-second clock, which also keeps the
- * age and rate current.
+ * age and rate current. The bookkeeping is `LiveSync`'s (lib/dashboard/live_sync.ts).
  */
 export default function DashboardView({ initial }: DashboardViewProps) {
   const current = useRef<Summary>(initial);
@@ -84,34 +69,12 @@ export default function DashboardView({ initial }: DashboardViewProps) {
   const [, setVersion] = useState(0);
   const [connection, setConnection] = useState<"live" | "connecting" | "offline">("connecting");
   const [error, setError] = useState<string | null>(null);
-  const sync = useRef({
-    buffering: false,
-    buffered: [] as Update[],
-    /** Live data arrived since the last redraw of the charts. */
-    dirty: false,
-    lastRedraw: 0,
-    /** When the last live message arrived (the clock draws only when none came lately). */
-    lastMessage: 0,
-    /** A pending redraw of the charts right after a message. */
-    chartTimer: undefined as ReturnType<typeof setTimeout> | undefined,
-    /** Bumped whenever `current` is replaced (a load or a navigation): the filters redraw. */
-    summarySeq: 0,
-    now: Date.parse(initial.generatedAt),
-    arrivals: [] as [number, number][],
-    connectedAt: 0,
-    loadSeq: 0,
-  });
-
-  const liveRate = () => {
-    const s = sync.current;
-    return s.connectedAt > 0 && s.now - s.connectedAt >= RATE_WINDOW_MS
-      ? s.arrivals.reduce((sum, [, n]) => sum + n, 0) / (RATE_WINDOW_MS / 1000)
-      : null;
-  };
+  const sync = useRef(new LiveSync(initial.generatedAt));
 
   /** The counters, now: a few text writes, no render. */
   const showKpis = () => {
-    kpis.current?.show({ summary: current.current, liveRate: liveRate(), now: sync.current.now });
+    const s = sync.current;
+    kpis.current?.show({ summary: current.current, liveRate: s.liveRate(), now: s.now });
   };
 
   /**
@@ -120,37 +83,17 @@ export default function DashboardView({ initial }: DashboardViewProps) {
    * offset redraw, so charts follow a steady stream of messages once a second).
    */
   const redraw = (dueAt = Date.now()) => {
-    const s = sync.current;
-    s.dirty = false;
-    s.lastRedraw = dueAt;
+    sync.current.redrawn(dueAt);
     setVersion((v) => v + 1);
   };
 
-  /** The charts are due: CHART_MS since they were drawn, data changed, page visible. */
-  const chartsDue = (at: number) => {
-    const s = sync.current;
-    // 50 ms of slack: messages CHART_MS apart should each redraw, not every other one.
-    return s.dirty && document.visibilityState === "visible" &&
-      at - s.lastRedraw >= CHART_MS - 50;
-  };
-
-  const applyUpdate = (summary: Summary, update: Update) => {
-    if (update.instance === summary.live.instance && update.seq <= summary.live.seq) return;
-    applyDeltas(summary, update.d);
-    const fresh = update.e.filter((e) => matchesFilters(summary.query, e.product, e.site_version));
-    if (fresh.length > 0) {
-      summary.ticker = [...fresh, ...summary.ticker].slice(0, TICKER_LENGTH);
-      const newest = fresh.reduce((a, b) => (a.time > b.time ? a : b)).time;
-      if (!summary.lastEventAt || newest > summary.lastEventAt) summary.lastEventAt = newest;
-    }
-    summary.live = { instance: update.instance, seq: update.seq };
-  };
+  const chartsDue = (at: number) =>
+    sync.current.chartsDue(at, document.visibilityState === "visible");
 
   /** Fetches the summary for `query`; live updates meanwhile are held, then replayed. */
   const load = async (query: SummaryQuery) => {
     const s = sync.current;
-    const mine = ++s.loadSeq;
-    s.buffering = true;
+    const mine = s.beginLoad();
     try {
       const response = await fetch(`/api/summary?${summarySearch(query)}`, {
         headers: { accept: "application/json" },
@@ -161,18 +104,17 @@ export default function DashboardView({ initial }: DashboardViewProps) {
       }
       if (!response.ok) throw new Error(`${response.status} ${await response.text()}`);
       const summary = await response.json() as Summary;
-      if (mine !== s.loadSeq) return; // a newer navigation won
-      for (const update of s.buffered) applyUpdate(summary, update);
+      if (!s.isLatest(mine)) return; // a newer navigation won
+      for (const update of s.buffered) applyLiveUpdate(summary, update);
       current.current = summary;
       s.summarySeq++;
       setError(null);
       dispatchEvent(new CustomEvent(RANGE_EVENT, { detail: summary.range }));
     } catch (cause) {
-      if (mine === s.loadSeq) setError(`Cannot load the numbers: ${String(cause)}`);
+      if (s.isLatest(mine)) setError(`Cannot load the numbers: ${String(cause)}`);
     } finally {
-      if (mine === s.loadSeq) {
-        s.buffering = false;
-        s.buffered = [];
+      if (s.isLatest(mine)) {
+        s.endLoad();
         redraw();
       }
     }
@@ -203,12 +145,12 @@ export default function DashboardView({ initial }: DashboardViewProps) {
       },
       onUpdate(update) {
         const n = update.d.reduce((sum, d) => sum + d[4], 0);
-        s.arrivals.push([Date.now(), n]);
+        s.countArrival(Date.now(), n);
         if (s.buffering) {
           s.buffered.push(update);
           return;
         }
-        applyUpdate(current.current, update);
+        applyLiveUpdate(current.current, update);
         if (update.truncated) load(current.current.query);
         s.now = s.lastMessage = Date.now();
         // The counters now, in this task (what the MutationObserver-based benchmark and
@@ -257,7 +199,7 @@ export default function DashboardView({ initial }: DashboardViewProps) {
     // rate (and the charts, if the last message left them behind) in a frame of its own.
     const tick = setInterval(() => {
       const at = Date.now();
-      s.arrivals = s.arrivals.filter(([t]) => t > at - RATE_WINDOW_MS);
+      s.pruneArrivals(at);
       const summary = current.current;
       if (!s.buffering && dayIn(at, summary.timeZone) !== summary.today.day) {
         // Midnight in the analytics zone: today's numbers start again from the server.
@@ -305,7 +247,7 @@ export default function DashboardView({ initial }: DashboardViewProps) {
         {() => <Filters summary={summary} onNavigate={navigate} />}
       </Keyed>
       {error ? <p class="error" role="alert">{error}</p> : null}
-      <KpiStrip ref={kpis} summary={summary} liveRate={liveRate()} now={s.now} />
+      <KpiStrip ref={kpis} summary={summary} liveRate={s.liveRate()} now={s.now} />
       <div class="grid two">
         <OnScreen class="card">
           {() => (

@@ -9,6 +9,7 @@
 import { parseArgs } from "node:util";
 import { dirname } from "node:path";
 import { generateCsv } from "../lib/synth/csv_writer.ts";
+import { runMain } from "../lib/process/run_main.ts";
 
 const USAGE = "Usage: deno task gen [--rows 8471220] [--seed 1] [--out data/product.csv]";
 
@@ -69,12 +70,4 @@ async function main(): Promise<void> {
   );
 }
 
-if (import.meta.main) {
-  try {
-    await main();
-  } catch (error) {
-    console.error((error as Error).message);
-    console.error(USAGE);
-    Deno.exit(2);
-  }
-}
+if (import.meta.main) await runMain(main, { usage: USAGE, failureCode: 2 });

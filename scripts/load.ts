@@ -8,7 +8,7 @@
  */
 import { parseArgs } from "node:util";
 import { bringUp } from "../lib/services/mod.ts";
-import { loadConfig } from "../lib/process/config.ts";
+import { readConfig } from "../lib/process/config.ts";
 import { connect } from "../lib/db/client.ts";
 import { latestEventTime } from "../lib/core/event.ts";
 import { loadCsv, LoadError } from "../lib/load/loader.ts";
@@ -54,7 +54,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const [path] = positionals;
-  const config = loadConfig();
+  const config = readConfig();
   const { databaseUrl } = await bringUp(config);
   const sql = connect(databaseUrl, { max: connections, applicationName: "ecommerce-load" });
 

@@ -7,12 +7,13 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { loadConfig } from "../lib/process/config.ts";
+import { readConfig } from "../lib/process/config.ts";
 import { prepare } from "../lib/process/prepare.ts";
 import { connect } from "../lib/db/client.ts";
 import { mergeRollups } from "../lib/rollups/merge.ts";
 import { checkInvariant } from "../lib/rollups/invariant.ts";
 import { MINUTE_WINDOW_HOURS, ROLLUP } from "../lib/rollups/schema.ts";
+import { runMain } from "../lib/process/run_main.ts";
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -23,7 +24,7 @@ async function main(): Promise<number> {
     console.log("Usage: deno task merge [--check]");
     return 0;
   }
-  const config = loadConfig();
+  const config = readConfig();
   const ready = await prepare(config);
   const sql = connect(ready.databaseUrl, { max: 2, applicationName: "ecommerce-merge" });
   try {
@@ -56,11 +57,4 @@ async function main(): Promise<number> {
   }
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main());
-  } catch (error) {
-    console.error(error instanceof Error ? error.message : error);
-    Deno.exit(1);
-  }
-}
+if (import.meta.main) await runMain(main);

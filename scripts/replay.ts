@@ -9,19 +9,20 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { loadConfig } from "../lib/process/config.ts";
+import { readConfig } from "../lib/process/config.ts";
 import { prepare } from "../lib/process/prepare.ts";
 import { createEventProducer, type EventProducer } from "../lib/shop/producer.ts";
 import { parseSpeed } from "../lib/synth/replay_clock.ts";
-import { replayFile, type ReplaySummary } from "../lib/synth/replay.ts";
+import { replayFile, type ReplayReport } from "../lib/synth/replay.ts";
 import { isShuttingDown, onShutdown } from "../lib/process/shutdown.ts";
+import { runMain } from "../lib/process/run_main.ts";
 
 const USAGE = "Usage: deno task replay <file.csv> [--speed 3600|max] [--shift-to-now]";
 
 function progressLine(producer: EventProducer) {
   const tty = Deno.stderr.isTerminal();
   const encoder = new TextEncoder();
-  return (summary: ReplaySummary, final: boolean) => {
+  return (summary: ReplayReport, final: boolean) => {
     const stats = producer.stats();
     const rate = summary.seconds > 0 ? summary.rows / summary.seconds : 0;
     const line = `replay: ${summary.rows} rows (${rate.toFixed(0)} rows/s), ` +
@@ -52,7 +53,7 @@ async function main(): Promise<number> {
   await Deno.stat(path).catch(() => {
     throw new Error(`Cannot read "${path}": no such file`);
   });
-  const config = loadConfig();
+  const config = readConfig();
   const ready = await prepare(config);
   const producer = createEventProducer({ brokers: ready.kafkaBrokers, topic: ready.topic });
   onShutdown(() => producer.close());
@@ -79,11 +80,4 @@ async function main(): Promise<number> {
   return stats.delivered === summary.sent ? 0 : 1;
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main());
-  } catch (error) {
-    console.error(error instanceof Error ? error.message : error);
-    Deno.exit(1);
-  }
-}
+if (import.meta.main) await runMain(main);

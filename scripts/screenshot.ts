@@ -11,7 +11,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { loadConfig } from "../lib/process/config.ts";
+import { readConfig } from "../lib/process/config.ts";
 import { prepare } from "../lib/process/prepare.ts";
 import { launchBrowser } from "../lib/services/browser.ts";
 import { startWebServer, type WebServer } from "../main.ts";
@@ -75,7 +75,7 @@ const { values } = parseArgs({
 
 let web: WebServer | undefined;
 let base = values.url;
-const config = { ...loadConfig(), port: 0 };
+const config = { ...readConfig(), port: 0 };
 const ready = await prepare(config);
 if (!base) {
   web = await startWebServer({ config, ...ready });

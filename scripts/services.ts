@@ -8,9 +8,10 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { loadConfig } from "../lib/process/config.ts";
+import { readConfig } from "../lib/process/config.ts";
 import { replicationFor } from "../lib/kafka/client.ts";
 import { bringUp, parseBrokerCount, saveStarted, stopRecorded } from "../lib/services/mod.ts";
+import { runMain } from "../lib/process/run_main.ts";
 
 const USAGE = "Usage: deno task services [--brokers N] [--kafka-port PORT] [--stop]";
 
@@ -44,7 +45,7 @@ async function main() {
   const kafkaPort = values["kafka-port"] === undefined
     ? undefined
     : parsePort(values["kafka-port"]);
-  const config = loadConfig();
+  const config = readConfig();
   const ready = await bringUp(config, {
     onProgress: (line) => console.error(line),
     kafkaBrokerCount,
@@ -70,12 +71,4 @@ function parsePort(text: string): number {
   return port;
 }
 
-if (import.meta.main) {
-  try {
-    await main();
-  } catch (error) {
-    console.error(error instanceof Error ? error.message : error);
-    console.error(USAGE);
-    Deno.exit(1);
-  }
-}
+if (import.meta.main) await runMain(main, { usage: USAGE });

@@ -9,8 +9,9 @@
 import { parseArgs } from "node:util";
 import { prepare } from "../lib/process/prepare.ts";
 import { createDashboardAuth } from "../lib/web/auth.ts";
-import { loadConfig } from "../lib/process/config.ts";
+import { readConfig } from "../lib/process/config.ts";
 import { connect } from "../lib/db/client.ts";
+import { runMain } from "../lib/process/run_main.ts";
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -21,7 +22,7 @@ async function main(): Promise<number> {
     console.log("Usage: deno task sessions [--revoke]");
     return 0;
   }
-  const config = loadConfig();
+  const config = readConfig();
   const ready = await prepare(config);
   const sql = connect(ready.databaseUrl, { max: 1, applicationName: "ecommerce-sessions" });
   try {
@@ -52,11 +53,4 @@ async function main(): Promise<number> {
   }
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main());
-  } catch (error) {
-    console.error(error instanceof Error ? error.message : error);
-    Deno.exit(1);
-  }
-}
+if (import.meta.main) await runMain(main);

@@ -7,11 +7,12 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { loadConfig } from "../lib/process/config.ts";
+import { readConfig } from "../lib/process/config.ts";
 import { prepare } from "../lib/process/prepare.ts";
 import { createEventProducer } from "../lib/shop/producer.ts";
 import { isShuttingDown, onShutdown } from "../lib/process/shutdown.ts";
 import { createUsers, parseDuration, simulateVisit } from "../lib/synth/traffic.ts";
+import { runMain } from "../lib/process/run_main.ts";
 
 const USAGE = "Usage: deno task simulate [--rate 200] [--duration 60s] [--users 5000]";
 
@@ -39,7 +40,7 @@ async function main(): Promise<void> {
   const rate = positive("rate", values.rate);
   const durationMs = parseDuration(values.duration);
   const users = createUsers(positive("users", values.users, true));
-  const config = loadConfig();
+  const config = readConfig();
   const ready = await prepare(config);
   const producer = createEventProducer({ brokers: ready.kafkaBrokers, topic: ready.topic });
   let stopped = false;
@@ -100,11 +101,4 @@ async function main(): Promise<void> {
   if (stats.delivered < sent) Deno.exit(1);
 }
 
-if (import.meta.main) {
-  try {
-    await main();
-  } catch (error) {
-    console.error(error instanceof Error ? error.message : error);
-    Deno.exit(1);
-  }
-}
+if (import.meta.main) await runMain(main);

@@ -5,9 +5,10 @@
  *
  * @module
  */
-import { loadConfig } from "../lib/process/config.ts";
+import { readConfig } from "../lib/process/config.ts";
 import { bringUp, stopServices } from "../lib/services/mod.ts";
 import { waitFor } from "../lib/services/net.ts";
+import { runMain } from "../lib/process/run_main.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const STOP_GRACE_MS = 8_000;
@@ -67,7 +68,7 @@ async function stopChild(child: Child) {
 
 async function main(): Promise<number> {
   const started = Date.now();
-  const config = loadConfig();
+  const config = readConfig();
   const log = (line: string) => console.log(`[start]   ${line}`);
   const ready = await bringUp(config, { onProgress: log });
   if (ready.applied.length) log(`Applied migrations: ${ready.applied.join(", ")}`);
@@ -123,11 +124,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main());
-  } catch (error) {
-    console.error(error instanceof Error ? error.message : error);
-    Deno.exit(1);
-  }
-}
+if (import.meta.main) await runMain(main);

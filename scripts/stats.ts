@@ -8,7 +8,7 @@
  */
 import { parseArgs } from "node:util";
 import { bringUp } from "../lib/services/mod.ts";
-import { loadConfig } from "../lib/process/config.ts";
+import { readConfig } from "../lib/process/config.ts";
 import { connect } from "../lib/db/client.ts";
 import { computeStats, type Funnel, type Stats, StatsOptionError } from "../lib/dashboard/stats.ts";
 
@@ -111,7 +111,7 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const config = loadConfig();
+  const config = readConfig();
   const { databaseUrl } = await bringUp(config);
   const sql = connect(databaseUrl, { max: 4, applicationName: "ecommerce-stats" });
   try {

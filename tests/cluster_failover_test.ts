@@ -5,7 +5,7 @@
 // stores new events of the partitions the dead broker led is printed. Finally the dead
 // node comes back and catches up.
 import assert from "node:assert/strict";
-import { loadConfig } from "../lib/process/config.ts";
+import { readConfig } from "../lib/process/config.ts";
 import type { Sql } from "../lib/db/client.ts";
 import { createKafka, dlqTopic, ensureTopics, TOPIC_PARTITIONS } from "../lib/kafka/client.ts";
 import { startWebServer } from "../main.ts";
@@ -70,7 +70,7 @@ Deno.test({
         const web = await startWebServer({
           config: {
             // One address sends all the traffic: lift the per-address limits.
-            ...loadConfig({
+            ...readConfig({
               SHOP_ADDRESS_LIMITS: "show=1000000/s,click=1000000/s,order=1000000/s",
             }),
             port: 0,

@@ -11,7 +11,7 @@ import { PRODUCTS, TITLES } from "../lib/core/event.ts";
 import { addDays, dayIn, startOfDay } from "../lib/core/calendar.ts";
 import { type Summary } from "../lib/dashboard/model.ts";
 import { testServices } from "./support/services.ts";
-import { loadConfig } from "../lib/process/config.ts";
+import { readConfig } from "../lib/process/config.ts";
 import { startWebServer } from "../main.ts";
 import {
   countEvents,
@@ -345,7 +345,7 @@ Deno.test({
     const { kafkaBrokers } = await testServices();
     await using dash = await startTestDashboard(kafkaBrokers);
     const second = await startWebServer({
-      config: { ...loadConfig({}), port: 0, kafkaTopic: dash.topic.topic },
+      config: { ...readConfig({}), port: 0, kafkaTopic: dash.topic.topic },
       databaseUrl: dash.db.url,
       kafkaBrokers,
     });

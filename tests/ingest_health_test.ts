@@ -2,7 +2,7 @@
 import assert, { deepEqual as assertEquals } from "node:assert/strict";
 import { startIngestWorker } from "../workers/ingest.ts";
 import { startWebServer } from "../main.ts";
-import { loadConfig } from "../lib/process/config.ts";
+import { readConfig } from "../lib/process/config.ts";
 import { loadIngestHealth } from "../lib/ingest/health.ts";
 import { createTestDatabase, createTestTopic } from "./support/services.ts";
 import {
@@ -29,7 +29,7 @@ Deno.test({
       log: () => {},
     });
     const web = await startWebServer({
-      config: loadConfig({ KAFKA_TOPIC: topic.topic, PORT: "0", DATABASE_URL: db.url }),
+      config: readConfig({ KAFKA_TOPIC: topic.topic, PORT: "0", DATABASE_URL: db.url }),
       databaseUrl: db.url,
       kafkaBrokers: topic.brokers,
     });

@@ -5,7 +5,7 @@
 // another client is served, and the live hub's socket caps answer 503 with the reason.
 import { reasonOf } from "./support/errors.ts";
 import assert from "node:assert/strict";
-import { CONNECTION_DEFAULTS, type ConnectionConfig, loadConfig } from "../lib/process/config.ts";
+import { CONNECTION_DEFAULTS, type ConnectionConfig, readConfig } from "../lib/process/config.ts";
 import { freePort } from "../lib/services/net.ts";
 import { startWebServer, type WebServer } from "../main.ts";
 import { createTestDatabase, createTestTopic } from "./support/services.ts";
@@ -25,7 +25,7 @@ async function startWeb(
 ): Promise<WebServer & AsyncDisposable> {
   const db = await createTestDatabase("conn");
   const topic = await createTestTopic("conn");
-  const config = loadConfig({});
+  const config = readConfig({});
   const web = await startWebServer({
     config: {
       ...config,

@@ -7,7 +7,7 @@
 import { errorReason } from "./support/errors.ts";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { loadConfig } from "../lib/process/config.ts";
+import { readConfig } from "../lib/process/config.ts";
 import { startWebServer } from "../main.ts";
 import { testServices } from "./support/services.ts";
 import { startTestDashboard } from "./support/dashboard.ts";
@@ -117,7 +117,7 @@ Deno.test({
     // A web server under another token refuses the sessions made under this one.
     const other = await startWebServer({
       config: {
-        ...loadConfig({}),
+        ...readConfig({}),
         port: 0,
         kafkaTopic: dash.topic.topic,
         dashboardToken: "another-token-9876543210",

@@ -5,7 +5,7 @@
 // and the worker stores each exactly once. A private broker on a free port, so the
 // shared one is never touched.
 import assert from "node:assert/strict";
-import { loadConfig } from "../lib/process/config.ts";
+import { readConfig } from "../lib/process/config.ts";
 import { createKafka, ensureTopics } from "../lib/kafka/client.ts";
 import { freePortPair } from "../lib/services/net.ts";
 import { kafkaDataDir, startLocalKafka, stopLocalKafka } from "../lib/services/kafka_local.ts";
@@ -31,7 +31,7 @@ Deno.test({
     try {
       await ensureTopics(brokers, topic);
       const web = await startWebServer({
-        config: { ...loadConfig({}), port: 0, kafkaTopic: topic },
+        config: { ...readConfig({}), port: 0, kafkaTopic: topic },
         databaseUrl: db.url,
         kafkaBrokers: brokers,
       });

@@ -3,7 +3,7 @@
 // answers 503 quickly (docs/shop.md gives the figure), and says connected again once the
 // broker is back and the queue drained. A private broker on a free port.
 import assert from "node:assert/strict";
-import { loadConfig } from "../lib/process/config.ts";
+import { readConfig } from "../lib/process/config.ts";
 import { ensureTopics } from "../lib/kafka/client.ts";
 import { freePortPair } from "../lib/services/net.ts";
 import { kafkaDataDir, startLocalKafka, stopLocalKafka } from "../lib/services/kafka_local.ts";
@@ -28,7 +28,7 @@ Deno.test({
     try {
       await ensureTopics(brokers, topic);
       const web = await startWebServer({
-        config: { ...loadConfig({}), port: 0, kafkaTopic: topic },
+        config: { ...readConfig({}), port: 0, kafkaTopic: topic },
         databaseUrl: db.url,
         kafkaBrokers: brokers,
       });

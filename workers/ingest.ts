@@ -5,16 +5,17 @@
  *
  * @module
  */
-import { loadConfig } from "../lib/process/config.ts";
+import { readConfig } from "../lib/process/config.ts";
 import { prepare } from "../lib/process/prepare.ts";
 import { onShutdown } from "../lib/process/shutdown.ts";
 import { startIngestWorker } from "../lib/ingest/worker.ts";
+import { runMain } from "../lib/process/run_main.ts";
 
 export { startIngestWorker } from "../lib/ingest/worker.ts";
 export type { IngestWorker, IngestWorkerOptions } from "../lib/ingest/worker.ts";
 
 async function main() {
-  const config = loadConfig();
+  const config = readConfig();
   const ready = await prepare(config);
   const worker = await startIngestWorker({
     databaseUrl: ready.databaseUrl,
@@ -27,11 +28,4 @@ async function main() {
   onShutdown(() => worker.stop());
 }
 
-if (import.meta.main) {
-  try {
-    await main();
-  } catch (error) {
-    console.error(error instanceof Error ? error.message : error);
-    Deno.exit(1);
-  }
-}
+if (import.meta.main) await runMain(main);

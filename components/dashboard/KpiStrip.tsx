@@ -16,6 +16,7 @@ import {
   type Summary,
   sumProducts,
 } from "../../lib/dashboard/model.ts";
+import { TITLE_LABELS } from "../../lib/core/labels.ts";
 import { Count, formatAge, formatCount, formatPercent, setText, writeCount } from "./format.tsx";
 
 /** Props of {@linkcode KpiStrip}. */
@@ -27,7 +28,13 @@ export interface KpiStripProps {
   now: number;
 }
 
-type CountName = "shows" | "clicks" | "orders";
+/** Today's counts, one card each, in funnel order. */
+const COUNT_KPIS = [
+  { name: "shows", title: "banner_show" },
+  { name: "clicks", title: "banner_click" },
+  { name: "orders", title: "order" },
+] as const;
+type CountName = typeof COUNT_KPIS[number]["name"];
 type TextName = "ctr" | "conversion" | "rate" | "lag" | "age";
 
 /** What the strip shows for `props`: counts as numbers, the rest as text. */
@@ -63,7 +70,7 @@ export class KpiStrip extends Component<KpiStripProps> {
   show(props: KpiStripProps): void {
     const next = kpiValues(props);
     const shown = this.#shown;
-    for (const name of ["shows", "clicks", "orders"] as const) {
+    for (const { name } of COUNT_KPIS) {
       const element = this.#counts[name];
       if (element && next.counts[name] !== shown.counts[name]) {
         writeCount(element, next.counts[name]);
@@ -99,33 +106,17 @@ export class KpiStrip extends Component<KpiStripProps> {
           this.#section = e;
         }}
       >
-        <div class="kpi">
-          <div class="kpi-label">Impressions today</div>
-          <Count
-            value={counts.shows}
-            testid="kpi-shows"
-            class="kpi-value"
-            elementRef={count("shows")}
-          />
-        </div>
-        <div class="kpi">
-          <div class="kpi-label">Clicks today</div>
-          <Count
-            value={counts.clicks}
-            testid="kpi-clicks"
-            class="kpi-value"
-            elementRef={count("clicks")}
-          />
-        </div>
-        <div class="kpi">
-          <div class="kpi-label">Orders today</div>
-          <Count
-            value={counts.orders}
-            testid="kpi-orders"
-            class="kpi-value"
-            elementRef={count("orders")}
-          />
-        </div>
+        {COUNT_KPIS.map(({ name, title }) => (
+          <div class="kpi" key={name}>
+            <div class="kpi-label">{TITLE_LABELS[title]} today</div>
+            <Count
+              value={counts[name]}
+              testid={`kpi-${name}`}
+              class="kpi-value"
+              elementRef={count(name)}
+            />
+          </div>
+        ))}
         <div class="kpi">
           <div class="kpi-label">Click-through</div>
           <div class="kpi-value" data-testid="kpi-ctr" ref={text("ctr")}>{texts.ctr}</div>

@@ -17,19 +17,19 @@ export interface PartitionEnd {
 }
 
 /** Reads `topic`'s offsets through a connected `admin`, in partition order. */
-export async function readTopicEnds(admin: Admin, topic: string): Promise<PartitionEnd[]> {
+export async function loadTopicEnds(admin: Admin, topic: string): Promise<PartitionEnd[]> {
   const offsets = await admin.fetchTopicOffsets(topic);
   return offsets
     .map(({ partition, low, high }) => ({ partition, low: Number(low), end: Number(high) }))
     .sort((a, b) => a.partition - b.partition);
 }
 
-/** {@linkcode readTopicEnds} with a new admin client, disconnected afterwards. */
+/** {@linkcode loadTopicEnds} with a new admin client, disconnected afterwards. */
 export async function topicEnds(brokers: string[], topic: string): Promise<PartitionEnd[]> {
   const admin = createKafka(brokers, { clientId: "ecommerce-offsets" }).admin();
   await admin.connect();
   try {
-    return await readTopicEnds(admin, topic);
+    return await loadTopicEnds(admin, topic);
   } finally {
     await admin.disconnect();
   }

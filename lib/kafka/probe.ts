@@ -9,7 +9,7 @@
  * @module
  */
 import { type Admin, createKafka } from "./client.ts";
-import { type PartitionEnd, readTopicEnds } from "./offsets.ts";
+import { loadTopicEnds, type PartitionEnd } from "./offsets.ts";
 import { withTimeout } from "../core/async.ts";
 
 /** Options for {@linkcode createKafkaProbe}. */
@@ -69,7 +69,7 @@ export function createKafkaProbe(brokers: string[], options: KafkaProbeOptions =
     answers: () =>
       use("Probing Kafka", (client) => client.listTopics()).then(() => true, () => false),
     ends: (topic) =>
-      use("Reading the topic's offsets from Kafka", (client) => readTopicEnds(client, topic)),
+      use("Reading the topic's offsets from Kafka", (client) => loadTopicEnds(client, topic)),
     get connects() {
       return connects;
     },

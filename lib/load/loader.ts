@@ -75,7 +75,7 @@ export interface LoadProgress {
 }
 
 /** The outcome of {@linkcode loadCsv}. */
-export interface LoadSummary extends LoadProgress {
+export interface LoadReport extends LoadProgress {
   /** True when the file was read to the end (false after an abort). */
   complete: boolean;
   /** The rejects file, when any row was rejected. */
@@ -96,7 +96,7 @@ function isDeadlock(error: unknown): boolean {
 }
 
 /** Loads `path` into the database behind `sql`. */
-export async function loadCsv(sql: Sql, path: string, options: LoadOptions): Promise<LoadSummary> {
+export async function loadCsv(sql: Sql, path: string, options: LoadOptions): Promise<LoadReport> {
   const started = performance.now();
   const batchSize = options.batchSize ?? 20_000;
   const connections = options.connections ?? 2;

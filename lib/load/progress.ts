@@ -6,7 +6,7 @@
  * @module
  */
 import cliProgress from "cli-progress";
-import type { LoadProgress, LoadSummary } from "./loader.ts";
+import type { LoadProgress, LoadReport } from "./loader.ts";
 
 /** Receives progress updates; `stop()` clears the bar before the final line. */
 export interface ProgressReporter {
@@ -30,7 +30,7 @@ export function rowsPerSecond(rows: number, seconds: number): number {
 }
 
 /** The final line: `loaded N, duplicates D, rejected R in T s (X rows/s)`. */
-export function summaryLine(summary: LoadSummary): string {
+export function summaryLine(summary: LoadReport): string {
   return `loaded ${summary.loaded}, duplicates ${summary.duplicates}, rejected ${summary.rejected} ` +
     `in ${summary.seconds.toFixed(1)} s (${rowsPerSecond(summary.rows, summary.seconds)} rows/s)`;
 }

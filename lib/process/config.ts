@@ -1,6 +1,6 @@
 /**
  * The one place that reads the environment. Every entry point calls
- * {@linkcode loadConfig} once at start; a bad value fails fast with a message that
+ * {@linkcode readConfig} once at start; a bad value fails fast with a message that
  * names the variable.
  *
  * @module
@@ -140,7 +140,7 @@ const TOPIC_PATTERN = /^[a-zA-Z0-9._-]{1,200}$/;
  * Reads and validates the configuration from `env` (the process environment by
  * default), throwing {@linkcode ConfigError} on the first bad variable.
  */
-export function loadConfig(env: Record<string, string | undefined> = Deno.env.toObject()): Config {
+export function readConfig(env: Record<string, string | undefined> = Deno.env.toObject()): Config {
   const pick = (name: string) => {
     const value = env[name]?.trim();
     return value === "" ? undefined : value;

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { ConfigError, CONNECTION_DEFAULTS, loadConfig } from "./config.ts";
+import { ConfigError, CONNECTION_DEFAULTS, readConfig } from "./config.ts";
 import { DEFAULT_ADDRESS_LIMITS, DEFAULT_VISITOR_LIMITS } from "../shop/limits.ts";
 
 Deno.test("config applies the documented defaults", () => {
-  const config = loadConfig({});
+  const config = readConfig({});
   assert.deepEqual(config.kafkaTopic, "ecommerce");
   assert.deepEqual(config.port, 8000);
   assert.deepEqual(config.hostname, "127.0.0.1");
@@ -19,7 +19,7 @@ Deno.test("config applies the documented defaults", () => {
 });
 
 Deno.test("config reads ANALYTICS_MAX_FUTURE as a duration in days, hours, minutes or seconds", () => {
-  const ms = (value: string) => loadConfig({ ANALYTICS_MAX_FUTURE: value }).maxFutureMs;
+  const ms = (value: string) => readConfig({ ANALYTICS_MAX_FUTURE: value }).maxFutureMs;
   assert.equal(ms("1d"), 86_400_000);
   assert.equal(ms("6h"), 6 * 3_600_000);
   assert.equal(ms("90m"), 90 * 60_000);
@@ -30,24 +30,24 @@ Deno.test("config reads ANALYTICS_MAX_FUTURE as a duration in days, hours, minut
 });
 
 Deno.test("config reads INGEST_SESSION_TIMEOUT in milliseconds, unset by default", () => {
-  assert.equal(loadConfig({}).ingestSessionTimeoutMs, undefined);
-  assert.equal(loadConfig({ INGEST_SESSION_TIMEOUT: "3000" }).ingestSessionTimeoutMs, 3_000);
+  assert.equal(readConfig({}).ingestSessionTimeoutMs, undefined);
+  assert.equal(readConfig({ INGEST_SESSION_TIMEOUT: "3000" }).ingestSessionTimeoutMs, 3_000);
 });
 
 Deno.test("config reads the connection limits", () => {
-  const config = loadConfig({ HTTP_HEADER_TIMEOUT_MS: "500", WS_MAX_MESSAGE_BYTES: "8192" });
+  const config = readConfig({ HTTP_HEADER_TIMEOUT_MS: "500", WS_MAX_MESSAGE_BYTES: "8192" });
   assert.equal(config.connections.headerTimeoutMs, 500);
   assert.equal(config.connections.maxWebSocketMessageBytes, 8192);
   assert.equal(config.connections.maxConnections, CONNECTION_DEFAULTS.maxConnections);
 });
 
 Deno.test("config reads TRUST_PROXY as a list of addresses and ranges", () => {
-  const config = loadConfig({ TRUST_PROXY: "loopback, 10.0.0.0/8" });
+  const config = readConfig({ TRUST_PROXY: "loopback, 10.0.0.0/8" });
   assert.deepEqual(config.trustProxy, ["loopback", "10.0.0.0/8"]);
 });
 
 Deno.test("config splits KAFKA_BROKERS on commas", () => {
-  const config = loadConfig({ KAFKA_BROKERS: "a:9092, b:9093" });
+  const config = readConfig({ KAFKA_BROKERS: "a:9092, b:9093" });
   assert.deepEqual(config.kafkaBrokers, ["a:9092", "b:9093"]);
 });
 
@@ -77,7 +77,7 @@ for (
   ]
 ) {
   Deno.test(`config rejects ${variable}=${value} naming the variable`, () => {
-    assert.throws(() => loadConfig({ [variable]: value }), (error) => {
+    assert.throws(() => readConfig({ [variable]: value }), (error) => {
       assert.ok(error instanceof ConfigError);
       assert.equal(error.variable, variable);
       assert.match(error.message, new RegExp(`^Invalid ${variable}: `));
@@ -88,11 +88,11 @@ for (
 }
 
 Deno.test("config reads the shop's limits, keeping the defaults for actions not named", () => {
-  const defaults = loadConfig({}).shopLimits;
+  const defaults = readConfig({}).shopLimits;
   assert.deepEqual(defaults.visitor, DEFAULT_VISITOR_LIMITS);
   assert.deepEqual(defaults.address, DEFAULT_ADDRESS_LIMITS);
   assert.equal(defaults.maxKeys, 20_000);
-  const config = loadConfig({
+  const config = readConfig({
     SHOP_VISITOR_LIMITS: "click=5/min",
     SHOP_ADDRESS_LIMITS: "order=20/h, show=1000/10min",
     SHOP_LIMIT_KEYS: "2000",
@@ -122,7 +122,7 @@ for (
   ]
 ) {
   Deno.test(`config rejects ${variable}=${value} naming the variable`, () => {
-    assert.throws(() => loadConfig({ [variable]: value }), (error) => {
+    assert.throws(() => readConfig({ [variable]: value }), (error) => {
       assert.ok(error instanceof ConfigError);
       assert.equal(error.variable, variable);
       assert.match(error.message, new RegExp(`^Invalid ${variable}: `));

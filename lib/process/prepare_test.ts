@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { prepare } from "./prepare.ts";
-import { loadConfig } from "./config.ts";
+import { readConfig } from "./config.ts";
 import { connect, dropDatabase, withDatabase } from "../db/client.ts";
 import { createKafka, deleteTopics } from "../kafka/client.ts";
 import { testServices, uniqueName } from "../../tests/support/services.ts";
@@ -13,7 +13,7 @@ Deno.test({
     const { databaseUrl, kafkaBrokers } = await testServices();
     const url = withDatabase(databaseUrl, uniqueName("test_bootstrap"));
     const topic = uniqueName("test_bootstrap");
-    const config = loadConfig({
+    const config = readConfig({
       DATABASE_URL: url,
       KAFKA_BROKERS: kafkaBrokers.join(","),
       KAFKA_TOPIC: topic,

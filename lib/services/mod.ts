@@ -22,7 +22,7 @@ import { findPostgresBin, startLocalPostgres, stopLocalPostgres } from "./postgr
 import type { LocalPostgres } from "./postgres_local.ts";
 import { isAlive, isListening, waitFor } from "./net.ts";
 import { hasCommand, run } from "./spawn.ts";
-import { type Config, loadConfig } from "../process/config.ts";
+import { type Config, readConfig } from "../process/config.ts";
 import { prepare, type Prepared } from "../process/prepare.ts";
 
 /** This folder's place in the house, checked by tests/architecture_test.ts. */
@@ -163,7 +163,7 @@ export async function ensureServices(options: EnsureServicesOptions = {}): Promi
   try {
     let databaseUrl = options.databaseUrl;
     if (!databaseUrl) {
-      let user = options.postgresUser ?? loadConfig().postgresUser;
+      let user = options.postgresUser ?? readConfig().postgresUser;
       if (needPostgres && !started.compose) {
         if (!await findPostgresBin()) throw new Error(missingMessage("PostgreSQL"));
         started.postgres = await startLocalPostgres({ port: pgPort, onProgress: progress });
@@ -238,7 +238,7 @@ export async function stopServices(started: StartedServices): Promise<void> {
 
 /** Records started services so a later `deno task services --stop` can stop them. */
 export async function saveStarted(started: StartedServices): Promise<void> {
-  const previous = await loadStarted();
+  const previous = await readStarted();
   const merged: StartedServices = {
     postgres: started.postgres ?? previous.postgres,
     kafka: started.kafka ?? previous.kafka,
@@ -251,7 +251,7 @@ export async function saveStarted(started: StartedServices): Promise<void> {
 }
 
 /** Reads `.data/services.json`, dropping entries whose process is gone. */
-export async function loadStarted(): Promise<StartedServices> {
+export async function readStarted(): Promise<StartedServices> {
   try {
     const state = JSON.parse(await Deno.readTextFile(STATE_FILE)) as StartedServices;
     if (state.kafka && !isAlive(state.kafka.pid)) delete state.kafka;
@@ -265,7 +265,7 @@ export async function loadStarted(): Promise<StartedServices> {
 
 /** Stops everything recorded in `.data/services.json` and clears it. */
 export async function stopRecorded(): Promise<StartedServices> {
-  const state = await loadStarted();
+  const state = await readStarted();
   await stopServices(state);
   await Deno.remove(STATE_FILE).catch(() => {});
   return state;

@@ -18,7 +18,7 @@ import { sleep } from "../core/async.ts";
 const SHOWN_REJECTS = 20;
 
 /** What a replay did. */
-export interface ReplaySummary {
+export interface ReplayReport {
   rows: number;
   sent: number;
   rejected: number;
@@ -38,7 +38,7 @@ export interface ReplayOptions {
   /** Progress lines and rejected rows. */
   log?: (line: string) => void;
   /** Called about once a second; `final` on the last call. */
-  onProgress?: (summary: ReplaySummary, final: boolean) => void;
+  onProgress?: (summary: ReplayReport, final: boolean) => void;
   /** Checked before each row: true ends the replay early (a shutdown signal). */
   shouldStop?: () => boolean;
 }
@@ -48,7 +48,7 @@ export async function replayFile(
   path: string,
   producer: EventProducer,
   options: ReplayOptions,
-): Promise<ReplaySummary> {
+): Promise<ReplayReport> {
   const log = options.log ?? ((line: string) => console.error(line));
   const parser = createReadStream(path).pipe(parse({
     relax_column_count: true,
@@ -66,7 +66,7 @@ export async function replayFile(
   const clock = new ReplayClock(options.speed);
   const maxFutureMs = options.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS;
   const started = performance.now();
-  const summary: ReplaySummary = { rows: 0, sent: 0, rejected: 0, seconds: 0 };
+  const summary: ReplayReport = { rows: 0, sent: 0, rejected: 0, seconds: 0 };
   let header: CsvHeader | undefined;
   let shift: number | undefined;
   let lastProgress = started;

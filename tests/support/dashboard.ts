@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { loadConfig } from "../../lib/process/config.ts";
+import { readConfig } from "../../lib/process/config.ts";
 import type { Sql } from "../../lib/db/client.ts";
 import {
   type EcommerceEvent,
@@ -108,7 +108,7 @@ export async function startTestDashboard(
   const start = (port: number) =>
     startWebServer({
       config: {
-        ...loadConfig({}),
+        ...readConfig({}),
         port,
         kafkaTopic: topic.topic,
         analyticsTz: options.timeZone ?? "UTC",

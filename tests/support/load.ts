@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { parse } from "csv-parse";
 import type { Sql } from "../../lib/db/client.ts";
-import { loadCsv, type LoadSummary } from "../../lib/load/loader.ts";
+import { loadCsv, type LoadReport } from "../../lib/load/loader.ts";
 
 /** The dataset's header. */
 export const HEADER = "order_id,user_id,page_id,product,site_version,time,title,target";
@@ -53,7 +53,7 @@ export async function tempDir(): Promise<TempDir> {
 }
 
 /** Runs the real loader in-process (UTC days). */
-export function load(sql: Sql, path: string, batchSize = 1000): Promise<LoadSummary> {
+export function load(sql: Sql, path: string, batchSize = 1000): Promise<LoadReport> {
   return loadCsv(sql, path, { timeZone: "UTC", batchSize });
 }
 

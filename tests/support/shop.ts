@@ -6,7 +6,7 @@
  * @module
  */
 import { reasonOf } from "./errors.ts";
-import { type Config, loadConfig } from "../../lib/process/config.ts";
+import { type Config, readConfig } from "../../lib/process/config.ts";
 import { type Consumer, createKafka } from "../../lib/kafka/client.ts";
 import { type EcommerceEvent, parseEventMessage } from "../../lib/core/event.ts";
 import { startWebServer, type WebServer } from "../../main.ts";
@@ -37,7 +37,7 @@ export async function startTestShop(
 ): Promise<TestShop> {
   const db = await createTestDatabase("shop");
   const web = await startWebServer({
-    config: { ...loadConfig({}), port: 0, kafkaTopic: topic, ...config },
+    config: { ...readConfig({}), port: 0, kafkaTopic: topic, ...config },
     databaseUrl: db.url,
     kafkaBrokers,
   });

@@ -17,7 +17,7 @@ import { applyLiveUpdate, LiveSync } from "../lib/dashboard/live_sync.ts";
 import { CategoryBars } from "../components/dashboard/CategoryBars.tsx";
 import { DeviceShare } from "../components/dashboard/DeviceShare.tsx";
 import { Filters } from "../components/dashboard/Filters.tsx";
-import { RANGE_EVENT } from "../components/dashboard/format.tsx";
+import { RANGE_EVENT } from "../lib/dashboard/range_event.ts";
 import { FunnelTable } from "../components/dashboard/FunnelTable.tsx";
 import { KpiStrip } from "../components/dashboard/KpiStrip.tsx";
 import { CategoryLegend } from "../components/dashboard/CategoryLegend.tsx";

@@ -7,15 +7,12 @@
  */
 import { useEffect, useState } from "preact/hooks";
 import type { DayRange } from "../lib/core/calendar.ts";
-import { RANGE_EVENT } from "../components/dashboard/format.tsx";
+import { RANGE_EVENT } from "../lib/dashboard/range_event.ts";
 import { DEVICE_LABELS, TITLE_LABELS } from "../lib/core/labels.ts";
 import type { Stats as ExploreStats } from "../lib/dashboard/stats_report.ts";
-import {
-  CategoryName,
-  Count,
-  formatCount,
-  formatPercent,
-} from "../components/dashboard/format.tsx";
+import { CategoryName } from "../components/dashboard/CategoryName.tsx";
+import { Count } from "../components/dashboard/Count.tsx";
+import { formatCount, formatPercent } from "../components/dashboard/format.ts";
 import { TITLES } from "../lib/core/event.ts";
 
 /** Props of {@linkcode ExplorePanel}. */

@@ -8,7 +8,8 @@
  */
 import { type Product, PRODUCTS, TITLES } from "../../lib/core/event.ts";
 import type { ProductCounts } from "../../lib/dashboard/model.ts";
-import { CATEGORY_COLORS, formatCount } from "./format.tsx";
+import { CATEGORY_COLORS } from "./colors.ts";
+import { formatCount } from "./format.ts";
 import { CATEGORY_LABELS, TITLE_LABELS } from "../../lib/core/labels.ts";
 
 /** Props of {@linkcode CategoryBars}. */

@@ -4,7 +4,7 @@
  * @module
  */
 import { type Product, PRODUCTS } from "../../lib/core/event.ts";
-import { CategoryName } from "./format.tsx";
+import { CategoryName } from "./CategoryName.tsx";
 
 /** A row of category names with their colour. */
 export function CategoryLegend(props: { products: Product[] }) {

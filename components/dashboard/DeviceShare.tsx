@@ -5,7 +5,8 @@
  */
 import { SITE_VERSIONS, TITLES } from "../../lib/core/event.ts";
 import type { DeviceCounts } from "../../lib/dashboard/model.ts";
-import { DEVICE_COLORS, formatCount, formatPercent } from "./format.tsx";
+import { DEVICE_COLORS } from "./colors.ts";
+import { formatCount, formatPercent } from "./format.ts";
 import { DEVICE_LABELS, TITLE_LABELS } from "../../lib/core/labels.ts";
 
 /** Stacked 100% bars per event type. */

@@ -8,7 +8,7 @@
 import { type Product, PRODUCTS, SITE_VERSIONS, type SiteVersion } from "../../lib/core/event.ts";
 import { type RangeName, type SummaryQuery, summarySearch } from "../../lib/dashboard/query.ts";
 import { type Summary } from "../../lib/dashboard/model.ts";
-import { CATEGORY_COLORS } from "./format.tsx";
+import { CATEGORY_COLORS } from "./colors.ts";
 import { CATEGORY_LABELS, DEVICE_LABELS } from "../../lib/core/labels.ts";
 
 const RANGE_LABELS: Record<Exclude<RangeName, "custom">, string> = {

@@ -13,7 +13,9 @@ import {
   type TitleCounts,
 } from "../../lib/dashboard/model.ts";
 import type { ComponentChildren } from "preact";
-import { CategoryName, Count, formatPercent, formatPointChange } from "./format.tsx";
+import { CategoryName } from "./CategoryName.tsx";
+import { Count } from "./Count.tsx";
+import { formatPercent, formatPointChange } from "./format.ts";
 
 function Change(props: { now: number; before: number | null }) {
   if (props.before === null) return null;

@@ -17,7 +17,8 @@ import {
   sumProducts,
 } from "../../lib/dashboard/model.ts";
 import { TITLE_LABELS } from "../../lib/core/labels.ts";
-import { Count, formatAge, formatCount, formatPercent, setText, writeCount } from "./format.tsx";
+import { Count, setText, writeCount } from "./Count.tsx";
+import { formatAge, formatCount, formatPercent } from "./format.ts";
 
 /** Props of {@linkcode KpiStrip}. */
 export interface KpiStripProps {

@@ -10,7 +10,8 @@ import uPlot from "uplot";
 import { type Product, PRODUCTS } from "../../lib/core/event.ts";
 import { type Summary } from "../../lib/dashboard/model.ts";
 import { zoneOffset } from "../../lib/core/calendar.ts";
-import { CATEGORY_COLORS, formatCount } from "./format.tsx";
+import { CATEGORY_COLORS } from "./colors.ts";
+import { formatCount } from "./format.ts";
 import { CATEGORY_LABELS } from "../../lib/core/labels.ts";
 
 /** Props of {@linkcode OrdersChart}. */

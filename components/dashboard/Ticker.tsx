@@ -4,7 +4,8 @@
  * @module
  */
 import type { TickerEvent } from "../../lib/live/protocol.ts";
-import { CategoryName, formatClock } from "./format.tsx";
+import { CategoryName } from "./CategoryName.tsx";
+import { formatClock } from "./format.ts";
 import { DEVICE_LABELS, TITLE_LABELS } from "../../lib/core/labels.ts";
 
 /** The list of newest events. */

@@ -1,6 +1,6 @@
 // Counters: digit groups, separators from CSS.
 import assert from "node:assert/strict";
-import { digitGroups } from "./format.tsx";
+import { digitGroups } from "./format.ts";
 
 Deno.test("counters split into digit groups (separators come from CSS)", () => {
   assert.deepEqual(digitGroups(0), ["0"]);

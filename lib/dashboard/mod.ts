@@ -14,5 +14,12 @@ export const RULES = {
   /** The npm packages it may import (`node:` builtins are fine outside browser-safe files). */
   npm: ["p-limit"],
   /** Files islands and components may import: they use no I/O, `Deno` or npm package. */
-  browserSafe: ["model.ts", "query.ts", "buckets.ts", "live_sync.ts", "stats_report.ts"],
+  browserSafe: [
+    "model.ts",
+    "query.ts",
+    "buckets.ts",
+    "live_sync.ts",
+    "range_event.ts",
+    "stats_report.ts",
+  ],
 } as const;

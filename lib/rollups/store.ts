@@ -6,10 +6,9 @@
  *
  * @module
  */
-import type { Writable } from "node:stream";
-import { finished } from "node:stream/promises";
 import { CopyBatch } from "./copy_batch.ts";
 import type { Queryable } from "../db/client.ts";
+import { copyFrom } from "../db/copy.ts";
 import {
   type EcommerceEvent,
   type Product,
@@ -190,30 +189,12 @@ export async function copyNewEvents(
     for (const event of events) batch.add(event);
   }
   if (batch.size === 0) return { inserted: 0, deltas: [] };
-  const query = tx`
-    copy events (order_id, user_id, page_id, product, site_version, event_time, title, target)
-    from stdin`;
-  // postgres.js reports a COPY error through the stream only while the stream is open;
-  // one that arrives after end() reaches nothing but the query's reject (the query
-  // itself resolved to the stream long before). Hook it so the failure is seen.
-  const internals = query as unknown as { reject: (error: unknown) => void };
-  const failed = new Promise<never>((_, reject) => {
-    const original = internals.reject;
-    internals.reject = (error) => {
-      reject(error);
-      original(error);
-    };
-  });
-  failed.catch(() => {});
-  const stream = await query.writable();
-  const done = Promise.race([finished(stream), failed]);
-  done.catch(() => {});
-  for (const chunk of batch.chunks()) {
-    if (stream.destroyed) break;
-    if (!stream.write(chunk)) await Promise.race([drained(stream), done]);
-  }
-  stream.end();
-  await done;
+  await copyFrom(
+    tx`
+      copy events (order_id, user_id, page_id, product, site_version, event_time, title, target)
+      from stdin`,
+    batch.chunks(),
+  );
   await appendRollups(tx, batch.counts, timeZone);
   // The bulk loader has no use for them (no NOTIFY): building ~17,000 objects per batch
   // inside its transaction would only hold the connection longer.
@@ -227,17 +208,4 @@ export async function copyNewEvents(
  */
 export function isCopyConflict(error: unknown): boolean {
   return isPostgresError(error, SQLSTATE.uniqueViolation);
-}
-
-/** Resolves at the stream's next `drain` or `close`, leaving no listener behind. */
-function drained(stream: Writable): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      stream.off("drain", done);
-      stream.off("close", done);
-      resolve();
-    };
-    stream.on("drain", done);
-    stream.on("close", done);
-  });
 }

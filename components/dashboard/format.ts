@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { zoneFormat } from "../../lib/core/calendar.ts";
 
 const grouping = new Intl.NumberFormat("en-US");
 
@@ -44,22 +45,14 @@ export function formatAge(iso: string | null, now: number): string {
   return `${Math.floor(seconds / 86_400)} d ago`;
 }
 
-const clocks = new Map<string, Intl.DateTimeFormat>();
+const CLOCK_FORMAT = zoneFormat("en-GB", {
+  hour: "2-digit",
+  minute: "2-digit",
+  second: "2-digit",
+  hourCycle: "h23",
+});
 
 /** `HH:MM:SS` of `iso` in `timeZone`. */
 export function formatClock(iso: string, timeZone: string): string {
-  // One formatter per zone: `toLocaleTimeString` with options builds a new one per call
-  // (about a third of a tab's render time with the ticker's eight rows).
-  let clock = clocks.get(timeZone);
-  if (!clock) {
-    clock = new Intl.DateTimeFormat("en-GB", {
-      timeZone,
-      hour: "2-digit",
-      minute: "2-digit",
-      second: "2-digit",
-      hourCycle: "h23",
-    });
-    clocks.set(timeZone, clock);
-  }
-  return clock.format(new Date(iso));
+  return CLOCK_FORMAT(timeZone).format(new Date(iso));
 }

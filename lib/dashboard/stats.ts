@@ -86,6 +86,14 @@ export async function computeStats(sql: Queryable, options: StatsOptions = {}): 
     to ?? null
   }::date, 'infinity')`;
 
+  // The busiest ids of `column`; an id is formatted only for the winners, not for each
+  // of millions of groups.
+  const topIds = (column: "user_id" | "page_id") =>
+    sql`
+    select replace(${sql(column)}::text, '-', '') as id, n from (
+      select ${sql(column)}, count(*)::int8 as n from events ${timeWhere}
+      group by 1 order by n desc, 1 limit ${top}
+    ) t order by n desc, id`;
   const [[keys, rollupsMs], [range, rangeMs], [users, usersMs], [pages, pagesMs]] = await Promise
     .all([
       timed(() =>
@@ -110,21 +118,8 @@ export async function computeStats(sql: Queryable, options: StatsOptions = {}): 
               and event_time < least(${hours.last}::timestamptz + interval '1 hour', ${end})) as last`;
         return { first: row.first as Date | null, last: row.last as Date | null };
       }),
-      timed(() =>
-        // The id is formatted only for the winners, not for each of millions of groups.
-        sql`
-        select replace(user_id::text, '-', '') as id, n from (
-          select user_id, count(*)::int8 as n from events ${timeWhere}
-          group by user_id order by n desc, user_id limit ${top}
-        ) t order by n desc, user_id`
-      ),
-      timed(() =>
-        sql`
-        select replace(page_id::text, '-', '') as id, n from (
-          select page_id, count(*)::int8 as n from events ${timeWhere}
-          group by page_id order by n desc, page_id limit ${top}
-        ) t order by n desc, page_id`
-      ),
+      timed(() => topIds("user_id")),
+      timed(() => topIds("page_id")),
     ]);
 
   const byTitle = Object.fromEntries(TITLES.map((t) => [t, 0])) as Record<Title, number>;

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { addDays, DayRange, startOfDay } from "../core/calendar.ts";
+import { addDays, type DayRange, startOfDay } from "../core/calendar.ts";
 import {
   type Product,
   PRODUCTS,
@@ -16,8 +16,8 @@ import {
   TITLES,
 } from "../core/event.ts";
 import { type DeltaTuple, type TickerEvent } from "../live/protocol.ts";
-import { bucketStart, Granularity, nextBucket } from "./buckets.ts";
-import { matchesFilters, previousRange, SummaryQuery } from "./query.ts";
+import { bucketStart, type Granularity, nextBucket } from "./buckets.ts";
+import { matchesFilters, type SummaryQuery } from "./query.ts";
 
 /** Counts per event type. */
 export type TitleCounts = Record<Title, number>;

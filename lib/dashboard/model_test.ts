@@ -1,7 +1,6 @@
 // Live deltas applied to the summary in place (the same code runs in the browser).
 import assert from "node:assert/strict";
 import { applyDeltas, emptyDeviceCounts, emptyProductCounts, type Summary } from "./model.ts";
-import { previousRange } from "./query.ts";
 import { startOfDay } from "../core/calendar.ts";
 import { nextBucket } from "./buckets.ts";
 import { PRODUCTS } from "../core/event.ts";

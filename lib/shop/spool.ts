@@ -17,7 +17,9 @@
  * `order_id` absorbs the copies (at-least-once to the topic).
  *
  * Pending records are also held in memory (at most `maxBytes` of them), which keeps the
- * drain a plain array walk. One spool directory belongs to one process.
+ * drain a plain array walk. One spool directory belongs to one process: `open` takes an
+ * exclusive lock on `<dir>/lock` and refuses a directory another process (or another
+ * spool in this one) holds.
  *
  * @module
  */
@@ -26,6 +28,11 @@ import { join } from "node:path";
 
 /** Default bound on the spool's files: 64 MiB, about 250,000 shop events. */
 export const DEFAULT_SPOOL_MAX_BYTES = 64 * 1024 * 1024;
+/** The default spool directory of a web process producing to `topic`: `.data/spool/<topic>`. */
+export function defaultSpoolDir(topic: string): string {
+  return new URL(`../../.data/spool/${encodeURIComponent(topic)}`, import.meta.url).pathname;
+}
+
 /** The largest record accepted (an event is a few hundred bytes). */
 const MAX_RECORD_BYTES = 1024 * 1024;
 const HEADER_BYTES = 8;
@@ -156,6 +163,7 @@ export class Spool {
   /** The highest segment number used: names are never reused (a removal may be pending). */
   #lastIndex = 0;
   #file: Deno.FsFile | undefined;
+  #lock: Deno.FsFile | undefined;
   #active: Segment | undefined;
   #waiting: Waiting[] = [];
   #writing: Promise<void> | undefined;
@@ -180,6 +188,7 @@ export class Spool {
   static async open(options: SpoolOptions): Promise<Spool> {
     const spool = new Spool(options);
     await Deno.mkdir(spool.dir, { recursive: true });
+    spool.#lock = await lockDirectory(spool.dir);
     const names: [number, string][] = [];
     for await (const entry of Deno.readDir(spool.dir)) {
       const match = entry.isFile ? SEGMENT_PATTERN.exec(entry.name) : null;
@@ -310,6 +319,13 @@ export class Spool {
     await this.#writing;
     this.#file?.close();
     this.#file = undefined;
+    if (this.#segments.length === 0) {
+      // Nothing left for a next start: leave no empty directory behind.
+      await Deno.remove(join(this.dir, "lock")).catch(() => {});
+      await Deno.remove(this.dir).catch(() => {});
+    }
+    this.#lock?.close();
+    this.#lock = undefined;
   }
 
   #refuse(): void {
@@ -396,4 +412,27 @@ async function syncDirectory(dir: string): Promise<void> {
   } finally {
     handle.close();
   }
+}
+
+/** How long `open` waits for another holder of the directory's lock before refusing. */
+const LOCK_WAIT_MS = 1_000;
+
+async function lockDirectory(dir: string): Promise<Deno.FsFile> {
+  const file = await Deno.open(join(dir, "lock"), { read: true, write: true, create: true });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const locking = file.lock(true).then(() => true);
+  const got = await Promise.race([
+    locking,
+    new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), LOCK_WAIT_MS))),
+  ]);
+  clearTimeout(timer);
+  if (!got) {
+    // The lock call stays pending until the holder lets go; closing its file then
+    // releases it again.
+    locking.then(() => file.close(), () => {});
+    throw new Error(
+      `The spool directory ${dir} is in use by another process (or spool): give each web process its own SHOP_SPOOL_DIR`,
+    );
+  }
+  return file;
 }

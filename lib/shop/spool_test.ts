@@ -8,7 +8,9 @@ function record(i: number, key = `k${i % 3}`) {
 
 async function segmentFiles(dir: string): Promise<string[]> {
   const names: string[] = [];
-  for await (const entry of Deno.readDir(dir)) names.push(entry.name);
+  for await (const entry of Deno.readDir(dir)) {
+    if (entry.name.startsWith("spool-")) names.push(entry.name);
+  }
   return names.sort();
 }
 
@@ -55,8 +57,13 @@ Deno.test("records come back in append order, across a reopen, and go once ackno
     assert.deepEqual(await segmentFiles(dir), [], "every segment file is deleted once drained");
     assert.equal(again.stats().bytes, 0);
     await again.close();
+    await assert.rejects(
+      () => Deno.stat(dir),
+      Deno.errors.NotFound,
+      "an empty spool leaves no directory",
+    );
   } finally {
-    await Deno.remove(dir, { recursive: true });
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 });
 
@@ -98,7 +105,7 @@ Deno.test("a torn or corrupt tail is cut off and logged; the records before it s
     assert.ok(lines2.some((line) => line.includes("torn or corrupt")), lines2.join());
     await third.close();
   } finally {
-    await Deno.remove(dir, { recursive: true });
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 });
 
@@ -131,6 +138,19 @@ Deno.test("what does not fit is refused and counted, and fits again once drained
     assert.notEqual(await spool.append(record(9)), undefined);
     await spool.close();
   } finally {
-    await Deno.remove(dir, { recursive: true });
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+});
+
+Deno.test("a spool directory in use is refused with a clear error", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "spool_lock_" });
+  try {
+    const first = await Spool.open({ dir, log: () => {} });
+    await assert.rejects(() => Spool.open({ dir, log: () => {} }), /in use by another process/);
+    await first.close();
+    const second = await Spool.open({ dir, log: () => {} });
+    await second.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 });

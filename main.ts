@@ -50,8 +50,8 @@ export interface WebServerOptions {
 export async function startWebServer(options: WebServerOptions): Promise<WebServer> {
   const { config } = options;
   // Opened first: what a crashed predecessor left is drained as soon as Kafka answers.
-  const spool = await Spool.open({
-    dir: config.shopSpool.dir ?? defaultSpoolDir(config.kafkaTopic),
+  const spool = await Spool.openSlot({
+    parent: config.shopSpool.dir ?? defaultSpoolDir(config.kafkaTopic),
     maxBytes: config.shopSpool.maxBytes,
   });
   const sql = connect(options.databaseUrl, { applicationName: "ecommerce-web" });

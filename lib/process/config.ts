@@ -68,8 +68,8 @@ export interface Config {
 /** Where the shop spools events and how much (README "Durability"). */
 export interface ShopSpoolConfig {
   /**
-   * `SHOP_SPOOL_DIR`: the spool's directory, one per web process; undefined means
-   * `.data/spool/<KAFKA_TOPIC>` in the project.
+   * `SHOP_SPOOL_DIR`: where the spools live (each web process takes the first free
+   * numbered directory in it); undefined means `.data/spool/<KAFKA_TOPIC>` in the project.
    */
   dir?: string;
   /** `SHOP_SPOOL_MAX_BYTES`, default 64 MiB: the spool's files at most; more is refused. */

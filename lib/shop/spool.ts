@@ -19,7 +19,9 @@
  * Pending records are also held in memory (at most `maxBytes` of them), which keeps the
  * drain a plain array walk. One spool directory belongs to one process: `open` takes an
  * exclusive lock on `<dir>/lock` and refuses a directory another process (or another
- * spool in this one) holds.
+ * spool in this one) holds; {@linkcode Spool.openSlot} takes the first free numbered
+ * directory under a parent, so several web processes can share one setting and a
+ * restarted one picks up what a dead one left.
  *
  * @module
  */
@@ -164,6 +166,8 @@ export class Spool {
   #lastIndex = 0;
   #file: Deno.FsFile | undefined;
   #lock: Deno.FsFile | undefined;
+  /** The parent of a slot directory ({@linkcode openSlot}), removed with it when empty. */
+  #parent: string | undefined;
   #active: Segment | undefined;
   #waiting: Waiting[] = [];
   #writing: Promise<void> | undefined;
@@ -186,9 +190,41 @@ export class Spool {
    * its records come first in {@linkcode peek}; a torn tail is logged and cut off.
    */
   static async open(options: SpoolOptions): Promise<Spool> {
+    const spool = await Spool.#tryOpen(options);
+    if (!spool) {
+      throw new Error(
+        `The spool directory ${options.dir} is in use by another process (or spool)`,
+      );
+    }
+    return spool;
+  }
+
+  /**
+   * Opens the first directory `<parent>/0`, `<parent>/1`, … no other process holds
+   * (each web process of a machine gets its own; a dead one's is free again, and its
+   * records are drained by whichever process takes it next).
+   */
+  static async openSlot(
+    options: Omit<SpoolOptions, "dir"> & { parent: string; slots?: number },
+  ): Promise<Spool> {
+    const slots = options.slots ?? 64;
+    for (let slot = 0; slot < slots; slot++) {
+      const spool = await Spool.#tryOpen({ ...options, dir: join(options.parent, String(slot)) });
+      if (spool) {
+        spool.#parent = options.parent;
+        return spool;
+      }
+    }
+    throw new Error(
+      `All ${slots} spool directories under ${options.parent} are in use: is a web process stuck? (SHOP_SPOOL_DIR)`,
+    );
+  }
+
+  static async #tryOpen(options: SpoolOptions): Promise<Spool | undefined> {
     const spool = new Spool(options);
     await Deno.mkdir(spool.dir, { recursive: true });
     spool.#lock = await lockDirectory(spool.dir);
+    if (!spool.#lock) return undefined;
     const names: [number, string][] = [];
     for await (const entry of Deno.readDir(spool.dir)) {
       const match = entry.isFile ? SEGMENT_PATTERN.exec(entry.name) : null;
@@ -323,6 +359,7 @@ export class Spool {
       // Nothing left for a next start: leave no empty directory behind.
       await Deno.remove(join(this.dir, "lock")).catch(() => {});
       await Deno.remove(this.dir).catch(() => {});
+      if (this.#parent) await Deno.remove(this.#parent).catch(() => {});
     }
     this.#lock?.close();
     this.#lock = undefined;
@@ -414,10 +451,14 @@ async function syncDirectory(dir: string): Promise<void> {
   }
 }
 
-/** How long `open` waits for another holder of the directory's lock before refusing. */
-const LOCK_WAIT_MS = 1_000;
+/**
+ * How long `open` waits for the directory's lock before taking it as held: a free
+ * lock is granted at once, a held one is held for the holder's life.
+ */
+const LOCK_WAIT_MS = 250;
 
-async function lockDirectory(dir: string): Promise<Deno.FsFile> {
+/** The directory's lock file, locked; undefined when another holder has it. */
+async function lockDirectory(dir: string): Promise<Deno.FsFile | undefined> {
   const file = await Deno.open(join(dir, "lock"), { read: true, write: true, create: true });
   let timer: ReturnType<typeof setTimeout> | undefined;
   const locking = file.lock(true).then(() => true);
@@ -430,9 +471,7 @@ async function lockDirectory(dir: string): Promise<Deno.FsFile> {
     // The lock call stays pending until the holder lets go; closing its file then
     // releases it again.
     locking.then(() => file.close(), () => {});
-    throw new Error(
-      `The spool directory ${dir} is in use by another process (or spool): give each web process its own SHOP_SPOOL_DIR`,
-    );
+    return undefined;
   }
   return file;
 }

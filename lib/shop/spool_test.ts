@@ -142,11 +142,22 @@ Deno.test("what does not fit is refused and counted, and fits again once drained
   }
 });
 
-Deno.test("a spool directory in use is refused with a clear error", async () => {
+Deno.test("a spool directory in use is refused; openSlot takes the first free one", async () => {
   const dir = await Deno.makeTempDir({ prefix: "spool_lock_" });
   try {
     const first = await Spool.open({ dir, log: () => {} });
     await assert.rejects(() => Spool.open({ dir, log: () => {} }), /in use by another process/);
+    // Slots: the first free numbered directory; a closed one is free again.
+    const a = await Spool.openSlot({ parent: dir, log: () => {} });
+    const b = await Spool.openSlot({ parent: dir, log: () => {} });
+    assert.deepEqual([a.dir, b.dir], [join(dir, "0"), join(dir, "1")]);
+    await a.append(record(1));
+    await a.close();
+    const c = await Spool.openSlot({ parent: dir, log: () => {} });
+    assert.equal(c.dir, join(dir, "0"));
+    assert.equal(c.pending, 1, "the records a closed (or dead) process left are picked up");
+    await b.close();
+    await c.close();
     await first.close();
     const second = await Spool.open({ dir, log: () => {} });
     await second.close();

@@ -13,7 +13,8 @@ import { startIngestWorker } from "../lib/ingest/worker.ts";
 import { checkInvariant } from "../lib/rollups/invariant.ts";
 import { createTestDatabase, uniqueName } from "./support/services.ts";
 import { waitFor } from "./support/ingest.ts";
-import { Visitor } from "./support/shop.ts";
+import { orderRefusal, startTestShop, Visitor } from "./support/shop.ts";
+import { Spool } from "../lib/shop/spool.ts";
 import { startWebProcess, type WebProcess } from "./support/web_process.ts";
 
 /** This test's broker (and its controller one port up), in the range given to it. */
@@ -202,6 +203,73 @@ Deno.test({
       await web?.close();
       await stopLocalKafka(broker);
       await Deno.remove(kafkaDataDir(BROKER_PORT), { recursive: true }).catch(() => {});
+      await Deno.remove(spoolDir, { recursive: true }).catch(() => {});
+    }
+  },
+});
+
+Deno.test({
+  name: "a full spool refuses with an honest 503, counts it, and keeps what it confirmed",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    // Nothing listens here: every send fails at once, so events go straight to the spool.
+    const deadBroker = `127.0.0.1:${BROKER_PORT + 10}`;
+    assert.ok(!await isListening("127.0.0.1", BROKER_PORT + 10));
+    const spoolDir = await Deno.makeTempDir({ prefix: "shop_spool_full_" });
+    const maxBytes = 64 * 1024;
+    try {
+      const shop = await startTestShop(uniqueName("test_spool_full"), [deadBroker], {
+        trustProxy: ["loopback"],
+        shopSpool: { dir: spoolDir, maxBytes },
+      });
+      const confirmed: string[] = [];
+      let refused: { visitor: Visitor; csrf: string; product: string; reason: string } | undefined;
+      try {
+        const { web } = shop;
+        for (let i = 0; i < 1_000 && !refused; i++) {
+          const visitor = new Visitor(web.url, undefined, `10.9.${i >> 8}.${i & 255}`);
+          const csrf = await visitor.formToken("sneakers");
+          const response = await visitor.order({ csrf, product: "sneakers" });
+          if (response.status === 303) {
+            await response.body?.cancel();
+            confirmed.push(
+              /^\/order\/([0-9a-f]{32})\?/.exec(response.headers.get("location")!)![1],
+            );
+          } else {
+            assert.equal(response.status, 503);
+            refused = { visitor, csrf, product: "sneakers", reason: await orderRefusal(response) };
+          }
+        }
+        assert.ok(refused, "the spool never filled");
+        assert.match(refused.reason, /your order was not placed, please try again/);
+        // The form was not used up: sent again it is refused again for the same reason
+        // (not "already sent").
+        const again = await refused.visitor.order({ csrf: refused.csrf, product: refused.product });
+        assert.equal(again.status, 503);
+        assert.match(await orderRefusal(again), /not placed/);
+        const stats = web.state.producer.stats();
+        assert.equal(stats.spool?.records, confirmed.length);
+        assert.ok((stats.spool?.refused ?? 0) >= 2, JSON.stringify(stats.spool));
+        assert.ok((stats.spool?.bytes ?? Infinity) <= maxBytes);
+        const health = await (await fetch(`${web.url}/healthz`)).json();
+        assert.equal(health.producer.spool.refused, stats.spool?.refused);
+        console.log(
+          `${confirmed.length} orders spooled in ${stats.spool?.bytes} of ${maxBytes} bytes, ` +
+            `then refused (${stats.spool?.refused} refusals counted)`,
+        );
+      } finally {
+        // SIGTERM's path: the producer closes; what it spooled stays for the next start.
+        await shop.close();
+      }
+      const reopened = await Spool.openSlot({ parent: spoolDir, log: () => {} });
+      try {
+        const orders = reopened.peek(10_000).map((r) => JSON.parse(r.value).order_id);
+        assert.deepEqual(orders, confirmed, "every confirmed order, in order, on disk");
+      } finally {
+        await reopened.close();
+      }
+    } finally {
       await Deno.remove(spoolDir, { recursive: true }).catch(() => {});
     }
   },

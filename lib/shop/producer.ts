@@ -250,14 +250,15 @@ export class EventProducer {
       // Whatever memory still holds goes to the spool for the next start (events whose
       // `publish` already spooled them are there).
       const spool = this.#spool;
+      const unspooled = left.filter((item) => !item.spooling && !item.delivered);
       const results = await Promise.all(
-        left.filter((item) => !item.spooling && !item.delivered)
-          .map(({ key, value }) => spool.append({ key, value }).catch(() => undefined)),
+        unspooled.map(({ key, value }) => spool.append({ key, value }).catch(() => undefined)),
       );
       const lost = results.filter((seq) => seq === undefined).length;
       this.#options.log(
         `Kafka producer closing: ${left.length} events not yet delivered to "${this.topic}" ` +
-          `are in the spool for the next start${lost ? ` (${lost} did not fit: lost)` : ""}`,
+          `are kept in the spool for the next start (${unspooled.length - lost} appended now)` +
+          (lost ? `; ${lost} did not fit: lost` : ""),
       );
     } else if (left.length > 0) {
       this.#options.log(

@@ -245,7 +245,8 @@ export class EventProducer {
     this.#wake?.();
     const deadline = Date.now() + timeoutMs;
     while (this.stats().queued > 0 && Date.now() < deadline) await sleep(5);
-    const left = [...(this.#batch ?? []), ...this.#queue];
+    // A batch taken from the spool is still in the spool: only memory's own events count.
+    const left = [...(this.#spoolBatch > 0 ? [] : this.#batch ?? []), ...this.#queue];
     if (left.length > 0 && this.#spool) {
       // Whatever memory still holds goes to the spool for the next start (events whose
       // `publish` already spooled them are there).

@@ -17,6 +17,7 @@ import { createDashboardAuth } from "./lib/web/auth.ts";
 import { createKafkaProbe } from "./lib/kafka/probe.ts";
 import { createEventProducer } from "./lib/shop/producer.ts";
 import { createShopState } from "./lib/shop/state.ts";
+import { defaultSpoolDir, Spool } from "./lib/shop/spool.ts";
 import { runMain } from "./lib/process/run_main.ts";
 
 /** A running web server. */
@@ -48,6 +49,11 @@ export interface WebServerOptions {
 /** Starts the web server on `config.port` (0 picks a free port). */
 export async function startWebServer(options: WebServerOptions): Promise<WebServer> {
   const { config } = options;
+  // Opened first: what a crashed predecessor left is drained as soon as Kafka answers.
+  const spool = await Spool.openSlot({
+    parent: config.shopSpool.dir ?? defaultSpoolDir(config.kafkaTopic),
+    maxBytes: config.shopSpool.maxBytes,
+  });
   const sql = connect(options.databaseUrl, { applicationName: "ecommerce-web" });
   const state: AppState = {
     config,
@@ -57,7 +63,11 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     trust: compileTrust(config.trustProxy),
     startedAt: new Date(),
     closers: [() => sql.end({ timeout: 5 })],
-    producer: createEventProducer({ brokers: options.kafkaBrokers, topic: config.kafkaTopic }),
+    producer: createEventProducer({
+      brokers: options.kafkaBrokers,
+      topic: config.kafkaTopic,
+      spool,
+    }),
     shop: await createShopState(sql, {
       limits: config.shopLimits,
       secret: config.impressionSecret,

@@ -281,7 +281,8 @@ async function main() {
     const stats = web.state.producer.stats();
     console.log(
       `\nEvents produced to Kafka during the product-page runs: ${stats.delivered} delivered, ` +
-        `${stats.queued} queued, ${stats.dropped} dropped.`,
+        `${stats.queued} queued, ${stats.dropped} dropped; spool: ${stats.spool?.appended ?? 0} ` +
+        `appended (Kafka slower than 50 ms, or catching up), ${stats.spool?.refused ?? 0} refused.`,
     );
   } finally {
     await web.close();

@@ -34,7 +34,8 @@ export const handler: Handlers<AppState> = {
       ok,
       database,
       kafka,
-      // The shop's producer: events waiting for Kafka and events dropped (queue full).
+      // The shop's producer: events waiting for Kafka, dropped, and its spool on disk
+      // (records, bytes, refused: what did not fit).
       producer: state.producer.stats(),
       // The shop's refusals: actions over a limit or by bots, never written as events.
       shop: state.shop.limits.stats(),

@@ -61,6 +61,19 @@ export interface Config {
   ingestSessionTimeoutMs?: number;
   /** Limits on connections, request heads and WebSockets (the README's "Security"). */
   connections: ConnectionConfig;
+  /** The web process's durable spool of events Kafka has not acknowledged (lib/shop/spool.ts). */
+  shopSpool: ShopSpoolConfig;
+}
+
+/** Where the shop spools events and how much (README "Durability"). */
+export interface ShopSpoolConfig {
+  /**
+   * `SHOP_SPOOL_DIR`: where the spools live (each web process takes the first free
+   * numbered directory in it); undefined means `.data/spool/<KAFKA_TOPIC>` in the project.
+   */
+  dir?: string;
+  /** `SHOP_SPOOL_MAX_BYTES`, default 64 MiB: the spool's files at most; more is refused. */
+  maxBytes: number;
 }
 
 /** Transport limits, each from its variable (defaults in {@linkcode CONNECTION_DEFAULTS}). */
@@ -133,6 +146,7 @@ import {
   type ShopLimitsConfig,
 } from "../shop/limits.ts";
 import { DEFAULT_MAX_FUTURE_MS } from "../core/event.ts";
+import { DEFAULT_SPOOL_MAX_BYTES } from "../shop/spool.ts";
 
 const TOPIC_PATTERN = /^[a-zA-Z0-9._-]{1,200}$/;
 
@@ -173,7 +187,27 @@ export function readConfig(env: Record<string, string | undefined> = Deno.env.to
     maxFutureMs: parseMaxFuture(pick("ANALYTICS_MAX_FUTURE")),
     ingestSessionTimeoutMs: parseSessionTimeout(pick("INGEST_SESSION_TIMEOUT")),
     connections: parseConnections(pick),
+    shopSpool: {
+      dir: pick("SHOP_SPOOL_DIR"),
+      maxBytes: parseSpoolMaxBytes(pick("SHOP_SPOOL_MAX_BYTES")),
+    },
   };
+}
+
+/** The spool's smallest and largest bound: room for a few hundred events, 1 TiB. */
+const SPOOL_BYTES_RANGE = [64 * 1024, 1024 ** 4] as const;
+
+function parseSpoolMaxBytes(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_SPOOL_MAX_BYTES;
+  const bytes = Number(value);
+  const [min, max] = SPOOL_BYTES_RANGE;
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(bytes) || bytes < min || bytes > max) {
+    throw new ConfigError(
+      "SHOP_SPOOL_MAX_BYTES",
+      `expected a number of bytes from ${min} to ${max}, got "${value}"`,
+    );
+  }
+  return bytes;
 }
 
 function parseShopLimits(variable: string, value: string | undefined, defaults: Limits): Limits {

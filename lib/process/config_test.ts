@@ -34,6 +34,14 @@ Deno.test("config reads INGEST_SESSION_TIMEOUT in milliseconds, unset by default
   assert.equal(readConfig({ INGEST_SESSION_TIMEOUT: "3000" }).ingestSessionTimeoutMs, 3_000);
 });
 
+Deno.test("config reads the shop spool's directory and bound, 64 MiB by default", () => {
+  assert.deepEqual(readConfig({}).shopSpool, { dir: undefined, maxBytes: 64 * 1024 * 1024 });
+  assert.deepEqual(
+    readConfig({ SHOP_SPOOL_DIR: "/var/spool/shop", SHOP_SPOOL_MAX_BYTES: "1048576" }).shopSpool,
+    { dir: "/var/spool/shop", maxBytes: 1_048_576 },
+  );
+});
+
 Deno.test("config reads the connection limits", () => {
   const config = readConfig({ HTTP_HEADER_TIMEOUT_MS: "500", WS_MAX_MESSAGE_BYTES: "8192" });
   assert.equal(config.connections.headerTimeoutMs, 500);
@@ -74,6 +82,8 @@ for (
     ["WS_MAX_MESSAGE_BYTES", "100000000", "to 67108864"],
     ["LIVE_MAX_SOCKETS", "10abc", 'got "10abc"'],
     ["LIVE_MAX_SOCKETS_PER_ADDRESS", "1e3", 'got "1e3"'],
+    ["SHOP_SPOOL_MAX_BYTES", "64MiB", 'got "64MiB"'],
+    ["SHOP_SPOOL_MAX_BYTES", "1000", 'from 65536 to 1099511627776, got "1000"'],
   ]
 ) {
   Deno.test(`config rejects ${variable}=${value} naming the variable`, () => {

@@ -52,8 +52,11 @@ export interface Actor {
 
 /** Why an action was not counted, with the HTTP status that says so. */
 export interface Refusal {
-  /** 400 bad id, 403 bot, 429 over a limit (see `retryAfterSeconds`). */
-  status: 400 | 403 | 429;
+  /**
+   * 400 bad id, 403 bot, 429 over a limit (see `retryAfterSeconds`), 503 the event
+   * could not be kept (Kafka away and the spool full).
+   */
+  status: 400 | 403 | 429 | 503;
   reason: string;
   /** For 429: seconds until the action would be allowed again. */
   retryAfterSeconds?: number;
@@ -100,7 +103,18 @@ function wait(seconds: number): string {
   return `${Math.ceil(seconds / 3600)} h`;
 }
 
-/** The result of reporting a view: counted (and whether it is queued), or why not. */
+/**
+ * Kafka has it, or the spool has it on disk: a crash of this process no longer loses
+ * it. ("queued" is only a producer without a spool: memory.)
+ */
+export function isKept(outcome: PublishOutcome): boolean {
+  return outcome === "delivered" || outcome === "spooled";
+}
+
+/** How long an action waits for Kafka's acknowledgement before it spools the event. */
+export const KAFKA_WAIT_MS = 50;
+
+/** The result of reporting a view: counted (delivered or spooled), or why not. */
 export type ShowResult = Result<PublishOutcome, Refusal>;
 
 /**
@@ -117,16 +131,27 @@ export async function recordShow(ctx: ShopContext, actor: Actor, id: unknown): P
   if (refused) return { ok: false, ...refused };
   const fresh = await ctx.ledger.consume(checked.value, ["show"]);
   if (!fresh.has("show")) return { ok: false, status: 400, reason: "impression already counted" };
-  // Queued, not awaited: the beacon's answer does not depend on Kafka's.
-  const queued = ctx.producer.send(shopEvent({
-    title: "banner_show",
-    product: checked.value.product,
-    userId: actor.userId!,
-    siteVersion: actor.siteVersion,
-    page: AD_PAGE_PATH,
-    time,
-  }));
-  return { ok: true, value: queued ? "queued" : "dropped" };
+  // The beacon is answered once the view is kept (Kafka or the spool): a 204 means it
+  // survives a crash of this process.
+  const outcome = await ctx.producer.publish(
+    shopEvent({
+      title: "banner_show",
+      product: checked.value.product,
+      userId: actor.userId!,
+      siteVersion: actor.siteVersion,
+      page: AD_PAGE_PATH,
+      time,
+    }),
+    { waitMs: KAFKA_WAIT_MS },
+  );
+  if (!isKept(outcome)) {
+    return {
+      ok: false,
+      status: 503,
+      reason: "not counted: the shop cannot record views right now (event store full)",
+    };
+  }
+  return { ok: true, value: outcome };
 }
 
 /** The result of opening a product page from an ad: the events counted, or why none. */
@@ -159,18 +184,25 @@ export async function recordClick(
   const titles = fresh.has("show")
     ? ["banner_show" as const, "banner_click" as const]
     : ["banner_click" as const];
-  // Queued in this order (one key, one partition: they stay in order on the topic);
-  // the page does not wait for Kafka, whose answer would not change it.
-  for (const title of titles) {
-    ctx.producer.send(shopEvent({
-      title,
-      product,
-      userId: actor.userId!,
-      siteVersion: actor.siteVersion,
-      page: AD_PAGE_PATH,
-      // The click a millisecond after, so a show emitted with it sorts first by time.
-      time: new Date(time.getTime() + (title === "banner_click" ? 1 : 0)),
-    }));
+  // Published in this order (one key, one partition: they stay in order on the topic,
+  // or in the spool); resolved once kept (Kafka or the spool).
+  const outcomes = await Promise.all(titles.map((title) =>
+    ctx.producer.publish(
+      shopEvent({
+        title,
+        product,
+        userId: actor.userId!,
+        siteVersion: actor.siteVersion,
+        page: AD_PAGE_PATH,
+        // The click a millisecond after, so a show emitted with it sorts first by time.
+        time: new Date(time.getTime() + (title === "banner_click" ? 1 : 0)),
+      }),
+      { waitMs: KAFKA_WAIT_MS },
+    )
+  ));
+  const lost = titles.filter((_, i) => !isKept(outcomes[i]));
+  if (lost.length > 0) {
+    return { ok: false, reason: `not kept (event store full): ${lost.join(", ")}` };
   }
   return { ok: true, value: titles };
 }
@@ -227,17 +259,18 @@ export async function placeOrder(
       firstOrder: first && receiptPath(ctx.secret, { ...first, userId: actor.userId }),
     };
   }
-  // Orders wait for Kafka's acknowledgement, at most 50 ms, so that "your order went
-  // through" normally means "it is on the topic"; after that it is queued and the page
-  // does not wait longer.
-  const outcome = await ctx.producer.publish(event, { waitMs: 50 });
-  if (outcome === "dropped") {
-    // Never sent: the form may be sent again once the producer has room.
-    await ctx.formTokens.release(claim);
+  // "Your order went through" only once it is kept: acknowledged by Kafka (normally in
+  // a few ms; waited for at most KAFKA_WAIT_MS) or fsync'd into the spool.
+  const outcome = await ctx.producer.publish(event, { waitMs: KAFKA_WAIT_MS });
+  if (!isKept(outcome)) {
+    // Refused by a full spool: never sent, so the form may be sent again. ("queued",
+    // a producer without a spool, may still be sent: the form stays used.)
+    if (outcome !== "queued") await ctx.formTokens.release(claim);
     return {
       ok: false,
       status: 503,
-      reason: "Cannot take orders right now: please try again in a minute",
+      reason:
+        "Cannot take orders right now: your order was not placed, please try again in a minute",
     };
   }
   const location = receiptPath(ctx.secret, {

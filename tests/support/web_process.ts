@@ -15,6 +15,8 @@ export interface WebProcess extends AsyncDisposable {
   rss(): Promise<number>;
   /** SIGTERM and wait for the exit. */
   close(): Promise<void>;
+  /** SIGKILL (a crash: nothing runs on the way out) and wait for the exit. */
+  kill(): Promise<void>;
 }
 
 /** Starts `main.ts` with `env` (plus `PORT=0`) and waits for its "listening" line. */
@@ -51,9 +53,17 @@ export async function startWebProcess(env: Record<string, string>): Promise<WebP
     await child.status;
     await drained.catch(() => {});
   };
+  const kill = async () => {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already gone */ }
+    await child.status;
+    await drained.catch(() => {});
+  };
   return {
     url,
     pid: child.pid,
+    kill,
     async rss() {
       const status = await Deno.readTextFile(`/proc/${child.pid}/status`);
       const kb = Number(/^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1]);

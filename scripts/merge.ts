@@ -28,7 +28,7 @@ async function main(): Promise<number> {
   const ready = await prepare(config);
   const sql = connect(ready.databaseUrl, { max: 2, applicationName: "ecommerce-merge" });
   try {
-    const result = await mergeRollups(sql);
+    const result = await mergeRollups(sql, { retentionMs: config.retentionMs });
     if (!result.ran) {
       console.log("Another process is merging right now; nothing done");
     } else {
@@ -38,6 +38,9 @@ async function main(): Promise<number> {
       console.log(
         `${ROLLUP.minute.table}: dropped ${result.expiredMinuteRows} rows older than ${MINUTE_WINDOW_HOURS} hours`,
       );
+      for (const m of result.retiredMonths) {
+        console.log(`events: dropped ${m.month.slice(0, 7)} (~${m.rows} rows; rollups kept)`);
+      }
       console.log(`Done in ${result.durationMs} ms`);
     }
     if (values.check) {

@@ -1,15 +1,17 @@
 // events in monthly partitions: exactly-once kept, retention drops whole months and
 // keeps the rollups, and migration 010 moves an existing table's rows.
 import assert from "node:assert/strict";
-import { createTestDatabase } from "../../tests/support/services.ts";
-import type { Sql } from "../db/client.ts";
-import { migrate, readMigrations } from "../db/migrate.ts";
-import type { EcommerceEvent } from "../core/event.ts";
-import { commitBatch } from "../ingest/batch.ts";
-import { checkInvariant } from "./invariant.ts";
-import { mergeRollups } from "./merge.ts";
-import { maintainPartitions, monthOf } from "./partitions.ts";
-import { randomEvent } from "../../tests/support/ingest.ts";
+import { createTestDatabase } from "./support/services.ts";
+import type { Sql } from "../lib/db/client.ts";
+import { migrate, readMigrations } from "../lib/db/migrate.ts";
+import type { EcommerceEvent } from "../lib/core/event.ts";
+import { commitBatch } from "../lib/ingest/batch.ts";
+import { checkInvariant } from "../lib/rollups/invariant.ts";
+import { mergeRollups } from "../lib/rollups/merge.ts";
+import { maintainPartitions, monthOf } from "../lib/rollups/partitions.ts";
+import { randomEvent } from "./support/ingest.ts";
+import { generateCsv } from "../lib/synth/csv_writer.ts";
+import { loadCsv } from "../lib/load/loader.ts";
 
 const DAY = 86_400_000;
 
@@ -135,4 +137,36 @@ Deno.test("migration 010 moves an existing events table into monthly partitions"
   assert.equal(Number(n), 2);
   const [{ old }] = await db.sql`select to_regclass('events_unpartitioned') as old`;
   assert.equal(old, null);
+});
+
+Deno.test("a file reloaded after retention dropped its months inserts and counts nothing", async () => {
+  await using db = await createTestDatabase("part_reload");
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/file.csv`;
+    const file = await Deno.open(path, { write: true, create: true, truncate: true });
+    try {
+      await generateCsv({ rows: 3_000, seed: 11 }, async (chunk) => {
+        for (let done = 0; done < chunk.length;) done += await file.write(chunk.subarray(done));
+      });
+    } finally {
+      file.close();
+    }
+    const first = await loadCsv(db.sql, path, { timeZone: "UTC", batchSize: 1_000 });
+    assert.ok(first.loaded > 2_900, `loaded ${first.loaded}`);
+    const total = await dailyTotal(db.sql);
+    assert.equal(total, first.loaded);
+    // The file's rows are years old: a one-day retention drops every month they are in.
+    const dropped = await maintainPartitions(db.sql, DAY);
+    assert.ok(dropped.length > 0);
+    const [{ n }] = await db.sql`select count(*)::int8 as n from events`;
+    assert.equal(Number(n), 0);
+    const second = await loadCsv(db.sql, path, { timeZone: "UTC", batchSize: 1_000 });
+    assert.equal(second.loaded, 0);
+    assert.equal(second.duplicates, first.loaded + first.duplicates);
+    assert.equal(await dailyTotal(db.sql), total, "rollups count every row once");
+    assert.deepEqual((await checkInvariant(db.sql)).violations, []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

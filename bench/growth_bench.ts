@@ -60,8 +60,9 @@ async function fillTo(target: number): Promise<void> {
   const [{ partitioned }] = await sql`
     select to_regproc('events_ensure_partitions') is not null as partitioned`;
   if (partitioned) {
-    await sql`select events_ensure_partitions(
-      now() - make_interval(days => ${AGE_DAYS + 1}), now())`;
+    await sql`select events_ensure_partitions(array(select generate_series(
+      date_trunc('month', now() - make_interval(days => ${AGE_DAYS + 1})), now(),
+      interval '1 month')::date))`;
   }
   for (;;) {
     const [{ n }] = await sql`select count(*)::int8 as n from events`;

@@ -114,7 +114,7 @@ export async function commitBatch(sql: Sql, input: BatchInput): Promise<BatchOut
   const events = prepared.events.sort((a, b) =>
     a.order_id < b.order_id ? -1 : a.order_id > b.order_id ? 1 : 0
   );
-  const newest = newestEvents(input.events, TICKER_LENGTH);
+  const newest = newestEvents(prepared.events, TICKER_LENGTH);
   return await sql.begin(async (tx) => {
     if (input.statementTimeoutMs !== undefined || input.onBackend) {
       // One round trip for both: the pid, and the timeout for the rest of the transaction.

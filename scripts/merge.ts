@@ -1,6 +1,7 @@
 /**
- * `deno task merge [--check]`: runs one merge round of the rollups now (fold each
- * key's rows into one, drop minute rows older than 48 hours), the same the workers
+ * `deno task merge [--check]`: runs one merge round now (fold each rollup
+ * key's rows into one, drop minute rows older than 48 hours and raw-event months older
+ * than `ANALYTICS_RETENTION`), the same the workers
  * run periodically. `--check` then verifies the invariant (rollups vs `events`) and
  * exits 1 when it does not hold.
  *

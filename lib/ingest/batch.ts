@@ -105,12 +105,12 @@ export interface BatchOutcome {
  * are keyed by (topic, partition, offset).
  */
 export async function commitBatch(sql: Sql, input: BatchInput): Promise<BatchOutcome> {
-  // Sorted by order_id, concurrent batches that share ids (a redelivery racing the
-  // previous owner after a rebalance) take the unique index's locks in the same order,
-  // which avoids most deadlocks; the rest are retried by the caller.
   // The months' partitions first, outside the transaction (creating one locks the
   // parent table); events of months retention dropped are left out (counted long ago).
   const prepared = await prepareEvents(sql, input.events);
+  // Sorted by order_id, concurrent batches that share ids (a redelivery racing the
+  // previous owner after a rebalance) take the unique index's locks in the same order,
+  // which avoids most deadlocks; the rest are retried by the caller.
   const events = prepared.events.sort((a, b) =>
     a.order_id < b.order_id ? -1 : a.order_id > b.order_id ? 1 : 0
   );

@@ -23,7 +23,7 @@ import { CopyBatch } from "../rollups/copy_batch.ts";
 import { type CsvHeader, isBlankRow, parseCsvFields, parseCsvHeader } from "./csv_row.ts";
 import { latestEventTime, type TimeBound } from "../core/event.ts";
 import { copyNewEvents, isCopyConflict, storeEvents } from "../rollups/store.ts";
-import { ensurePartitions, monthOf } from "../rollups/partitions.ts";
+import { ensurePartitions, forgetPartitionsOn, monthOf } from "../rollups/partitions.ts";
 import { CanonicalLineReader } from "./canonical_line.ts";
 import { LineCursor, openCsv } from "./csv_source.ts";
 import { openRejects } from "./rejects.ts";
@@ -133,6 +133,9 @@ export async function loadCsv(sql: Sql, path: string, options: LoadOptions): Pro
       } catch (error) {
         // Two batches in flight that share an order_id (a duplicate in the file) can
         // wait on each other's index entries; Postgres aborts one, which is retried.
+        // A month another process's retention dropped since this pool cached it: the
+        // retry asks again and leaves that month's rows out.
+        if (forgetPartitionsOn(sql, error) && attempt < 5) continue;
         if (!isDeadlock(error) || attempt === 5) throw error;
         fastPath = false;
       }

@@ -1,6 +1,7 @@
 /**
- * `deno task merge [--check]`: runs one merge round of the rollups now (fold each
- * key's rows into one, drop minute rows older than 48 hours), the same the workers
+ * `deno task merge [--check]`: runs one merge round now (fold each rollup
+ * key's rows into one, drop minute rows older than 48 hours and raw-event months older
+ * than `ANALYTICS_RETENTION`), the same the workers
  * run periodically. `--check` then verifies the invariant (rollups vs `events`) and
  * exits 1 when it does not hold.
  *
@@ -28,7 +29,7 @@ async function main(): Promise<number> {
   const ready = await prepare(config);
   const sql = connect(ready.databaseUrl, { max: 2, applicationName: "ecommerce-merge" });
   try {
-    const result = await mergeRollups(sql);
+    const result = await mergeRollups(sql, { retentionMs: config.retentionMs });
     if (!result.ran) {
       console.log("Another process is merging right now; nothing done");
     } else {
@@ -38,6 +39,9 @@ async function main(): Promise<number> {
       console.log(
         `${ROLLUP.minute.table}: dropped ${result.expiredMinuteRows} rows older than ${MINUTE_WINDOW_HOURS} hours`,
       );
+      for (const m of result.retiredMonths) {
+        console.log(`events: dropped ${m.month.slice(0, 7)} (~${m.rows} rows; rollups kept)`);
+      }
       console.log(`Done in ${result.durationMs} ms`);
     }
     if (values.check) {

@@ -23,6 +23,7 @@ async function main() {
     topic: ready.topic,
     timeZone: config.analyticsTz,
     maxFutureMs: config.maxFutureMs,
+    retentionMs: config.retentionMs,
     sessionTimeoutMs: config.ingestSessionTimeoutMs,
   });
   onShutdown(() => worker.stop());

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { connect } from "./client.ts";
 import { storeEvents } from "../rollups/store.ts";
+import { ensurePartitions } from "../rollups/partitions.ts";
 import { newId } from "../core/event.ts";
 import { createTestDatabase } from "../../tests/support/services.ts";
 
@@ -13,6 +14,7 @@ Deno.test("rollup hours are UTC hours even when the database's time zone has a h
   try {
     const [{ zone }] = await sql`select current_setting('TimeZone') as zone`;
     assert.equal(zone, "UTC");
+    await ensurePartitions(sql, ["2019-03-01"]);
     await sql.begin((tx) =>
       storeEvents(tx, [{
         order_id: newId(),

@@ -10,6 +10,8 @@ import postgres from "postgres";
 export const SQLSTATE = {
   /** A row's unique key is taken (a stored `order_id`, a race to create a database). */
   uniqueViolation: "23505",
+  /** A row fits no check, or (partitioned tables) no partition of the table. */
+  checkViolation: "23514",
   /** Two transactions waited on each other; Postgres rolled one back: retry it. */
   deadlockDetected: "40P01",
   /** `create database` lost a race to another process. */

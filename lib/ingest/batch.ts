@@ -18,6 +18,7 @@ import {
   storeEvents,
   type StoreResult,
 } from "../rollups/store.ts";
+import { forgetPartitionsOn, prepareEvents } from "../rollups/partitions.ts";
 import { copyReject, type RejectCopy } from "./reject_copy.ts";
 
 /** The parts of a Kafka message the worker reads (kafkajs's and others' shapes fit). */
@@ -104,13 +105,16 @@ export interface BatchOutcome {
  * are keyed by (topic, partition, offset).
  */
 export async function commitBatch(sql: Sql, input: BatchInput): Promise<BatchOutcome> {
+  // The months' partitions first, outside the transaction (creating one locks the
+  // parent table); events of months retention dropped are left out (counted long ago).
+  const prepared = await prepareEvents(sql, input.events);
   // Sorted by order_id, concurrent batches that share ids (a redelivery racing the
   // previous owner after a rebalance) take the unique index's locks in the same order,
   // which avoids most deadlocks; the rest are retried by the caller.
-  const events = [...input.events].sort((a, b) =>
+  const events = prepared.events.sort((a, b) =>
     a.order_id < b.order_id ? -1 : a.order_id > b.order_id ? 1 : 0
   );
-  const newest = newestEvents(input.events, TICKER_LENGTH);
+  const newest = newestEvents(prepared.events, TICKER_LENGTH);
   return await sql.begin(async (tx) => {
     if (input.statementTimeoutMs !== undefined || input.onBackend) {
       // One round trip for both: the pid, and the timeout for the rest of the transaction.
@@ -151,6 +155,10 @@ export async function commitBatch(sql: Sql, input: BatchInput): Promise<BatchOut
       await tx`select pg_notify(${liveChannel(input.topic)}, ${encodeLiveUpdate(deltas, newest)})`;
     }
     return { inserted, deltas, rejected, newestEventTime: newest[0]?.time };
+  }).catch((error) => {
+    // A month dropped by retention since this pool cached it: the retry asks again.
+    forgetPartitionsOn(sql, error);
+    throw error;
   });
 }
 

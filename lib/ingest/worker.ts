@@ -70,6 +70,8 @@ export interface IngestWorkerOptions {
   maxFutureMs?: number;
   /** Time between background merges; default 60 s; 0 disables the merge in this worker. */
   mergeIntervalMs?: number;
+  /** `ANALYTICS_RETENTION` for the merge loop's retention; undefined keeps all events. */
+  retentionMs?: number;
   /** Partition batches stored in parallel by this worker; default 2. */
   partitionsConsumedConcurrently?: number;
   /**
@@ -337,6 +339,7 @@ export async function startIngestWorker(options: IngestWorkerOptions): Promise<I
   const merger = mergeIntervalMs > 0
     ? startMergeLoop(() => pool.sql, {
       intervalMs: mergeIntervalMs,
+      retentionMs: options.retentionMs,
       onRound: (result: MergeResult) => log(describeMerge(result)),
       onError: (error) => log(`Merge failed (next round retries): ${describeError(error)}`),
     })
@@ -420,5 +423,8 @@ function describeMerge(result: MergeResult): string {
     .filter(([, t]) => t.keys > 0)
     .map(([table, t]) => `${table} ${t.keys} keys (-${t.rowsRemoved} rows)`);
   if (result.expiredMinuteRows > 0) parts.push(`${result.expiredMinuteRows} old minute rows`);
+  for (const m of result.retiredMonths) {
+    parts.push(`raw events of ${m.month.slice(0, 7)} dropped (~${m.rows} rows; rollups kept)`);
+  }
   return `Merged ${parts.length ? parts.join(", ") : "nothing"} in ${result.durationMs} ms`;
 }

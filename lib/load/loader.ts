@@ -23,6 +23,7 @@ import { CopyBatch } from "../rollups/copy_batch.ts";
 import { type CsvHeader, isBlankRow, parseCsvFields, parseCsvHeader } from "./csv_row.ts";
 import { latestEventTime, type TimeBound } from "../core/event.ts";
 import { copyNewEvents, isCopyConflict, storeEvents } from "../rollups/store.ts";
+import { ensurePartitions, forgetPartitionsOn, monthOf } from "../rollups/partitions.ts";
 import { CanonicalLineReader } from "./canonical_line.ts";
 import { LineCursor, openCsv } from "./csv_source.ts";
 import { openRejects } from "./rejects.ts";
@@ -132,6 +133,9 @@ export async function loadCsv(sql: Sql, path: string, options: LoadOptions): Pro
       } catch (error) {
         // Two batches in flight that share an order_id (a duplicate in the file) can
         // wait on each other's index entries; Postgres aborts one, which is retried.
+        // A month another process's retention dropped since this pool cached it: the
+        // retry asks again and leaves that month's rows out.
+        if (forgetPartitionsOn(sql, error) && attempt < 5) continue;
         if (!isDeadlock(error) || attempt === 5) throw error;
         fastPath = false;
       }
@@ -139,7 +143,11 @@ export async function loadCsv(sql: Sql, path: string, options: LoadOptions): Pro
   };
 
   const store = async (batch: CopyBatch) => {
-    if (fastPath) {
+    // The months' partitions first, outside the transaction (creating one locks the
+    // parent table). The batch's per-minute counts name its months without decoding it.
+    const months = [...batch.counts.minutes()].map((m) => monthOf(m * 60_000));
+    const retired = await ensurePartitions(sql, months);
+    if (fastPath && retired.size === 0) {
       try {
         await sql.begin((tx) => copyNewEvents(tx, batch, options.timeZone, { deltas: false }));
         counts.loaded += batch.size;
@@ -149,10 +157,12 @@ export async function loadCsv(sql: Sql, path: string, options: LoadOptions): Pro
         fastPath = false;
       }
     }
-    const events = batch.events();
+    const all = batch.events();
+    // Events of months retention dropped were counted when first loaded: duplicates.
+    const events = retired.size === 0 ? all : all.filter((e) => !retired.has(monthOf(e.time)));
     const { inserted } = await sql.begin((tx) => storeEvents(tx, events, options.timeZone));
     counts.loaded += inserted;
-    counts.duplicates += events.length - inserted;
+    counts.duplicates += all.length - inserted;
     // A batch with no duplicate at all: the rest of the file is probably new too.
     if (inserted === events.length) fastPath = true;
   };

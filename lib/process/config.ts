@@ -55,6 +55,12 @@ export interface Config {
    */
   maxFutureMs: number;
   /**
+   * `ANALYTICS_RETENTION` in ms, default `forever` (undefined): raw events older than
+   * this are dropped a whole UTC month at a time (docs/retention.md); the rollups are
+   * kept forever. A duration like "400d" or "13w", from 1d to 36500d.
+   */
+  retentionMs?: number;
+  /**
    * `INGEST_SESSION_TIMEOUT` in ms: how long a silent worker keeps its partitions before
    * the group hands them on; undefined means the worker's default (lib/ingest/worker.ts).
    */
@@ -185,6 +191,7 @@ export function readConfig(env: Record<string, string | undefined> = Deno.env.to
     },
     maxBodyBytes: parseMaxBodyBytes(pick("MAX_BODY_BYTES") ?? "16384"),
     maxFutureMs: parseMaxFuture(pick("ANALYTICS_MAX_FUTURE")),
+    retentionMs: parseRetention(pick("ANALYTICS_RETENTION")),
     ingestSessionTimeoutMs: parseSessionTimeout(pick("INGEST_SESSION_TIMEOUT")),
     connections: parseConnections(pick),
     shopSpool: {
@@ -322,6 +329,19 @@ function parseMaxFuture(value: string | undefined): number {
     );
   }
   return ms;
+}
+
+function parseRetention(value: string | undefined): number | undefined {
+  if (value === undefined || value.toLowerCase() === "forever") return undefined;
+  const match = /^(\d{1,5})\s*([dw])$/.exec(value);
+  const days = match ? Number(match[1]) * (match[2] === "w" ? 7 : 1) : NaN;
+  if (!(days >= 1 && days <= 36_500)) {
+    throw new ConfigError(
+      "ANALYTICS_RETENTION",
+      `expected "forever" or a duration like "400d" or "13w" from 1d to 36500d, got "${value}"`,
+    );
+  }
+  return days * DURATION_UNITS.d;
 }
 
 function parseSessionTimeout(value: string | undefined): number | undefined {

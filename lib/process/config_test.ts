@@ -18,6 +18,16 @@ Deno.test("config applies the documented defaults", () => {
   assert.equal(config.connections.headerTimeoutMs, 10_000);
 });
 
+Deno.test("config reads ANALYTICS_RETENTION as forever (the default) or days or weeks", () => {
+  const ms = (value?: string) => readConfig({ ANALYTICS_RETENTION: value }).retentionMs;
+  assert.equal(ms(), undefined);
+  assert.equal(ms("forever"), undefined);
+  assert.equal(ms("Forever"), undefined);
+  assert.equal(ms("400d"), 400 * 86_400_000);
+  assert.equal(ms("13w"), 91 * 86_400_000);
+  assert.equal(ms("36500d"), 36_500 * 86_400_000);
+});
+
 Deno.test("config reads ANALYTICS_MAX_FUTURE as a duration in days, hours, minutes or seconds", () => {
   const ms = (value: string) => readConfig({ ANALYTICS_MAX_FUTURE: value }).maxFutureMs;
   assert.equal(ms("1d"), 86_400_000);
@@ -129,6 +139,10 @@ for (
     ["ANALYTICS_MAX_FUTURE", "-1h", 'got "-1h"'],
     ["ANALYTICS_MAX_FUTURE", "1.5h", 'got "1.5h"'],
     ["ANALYTICS_MAX_FUTURE", "3651d", "up to 3650d"],
+    ["ANALYTICS_RETENTION", "0d", 'from 1d to 36500d, got "0d"'],
+    ["ANALYTICS_RETENTION", "36501d", 'got "36501d"'],
+    ["ANALYTICS_RETENTION", "12mo", 'like "400d"'],
+    ["ANALYTICS_RETENTION", "never", 'expected "forever"'],
   ]
 ) {
   Deno.test(`config rejects ${variable}=${value} naming the variable`, () => {

@@ -13,6 +13,7 @@
  */
 import type { Sql } from "../db/client.ts";
 import { MINUTE_WINDOW_HOURS, ROLLUP, ROLLUPS } from "./schema.ts";
+import { maintainPartitions, type RetiredMonth } from "./partitions.ts";
 
 /** Advisory lock id that elects the one merger (any constant shared by all processes). */
 export const MERGE_LOCK_ID = 7_301_947_113;
@@ -25,6 +26,12 @@ export interface MergeOptions {
   minuteWindowHours?: number;
   /** Set to stop between statements (shutdown). */
   signal?: AbortSignal;
+  /**
+   * `ANALYTICS_RETENTION`: raw-event months older than this are dropped in the round
+   * (rollups are kept); undefined keeps every month. Either way the round makes sure
+   * last, this and next month's partitions exist.
+   */
+  retentionMs?: number;
 }
 
 /** What one merge round did. */
@@ -35,6 +42,8 @@ export interface MergeResult {
   tables: Record<string, { keys: number; rowsRemoved: number }>;
   /** Minute rows dropped for being older than the window. */
   expiredMinuteRows: number;
+  /** Raw-event months dropped by retention in this round. */
+  retiredMonths: RetiredMonth[];
   durationMs: number;
 }
 
@@ -46,13 +55,21 @@ export async function mergeRollups(sql: Sql, options: MergeOptions = {}): Promis
   const started = performance.now();
   const limit = options.keysPerStatement ?? 5_000;
   const windowHours = options.minuteWindowHours ?? MINUTE_WINDOW_HOURS;
-  const result: MergeResult = { ran: false, tables: {}, expiredMinuteRows: 0, durationMs: 0 };
+  const result: MergeResult = {
+    ran: false,
+    tables: {},
+    expiredMinuteRows: 0,
+    retiredMonths: [],
+    durationMs: 0,
+  };
   const session = await sql.reserve();
   try {
     const [{ locked }] = await session`select pg_try_advisory_lock(${MERGE_LOCK_ID}) as locked`;
     if (!locked) return result;
     try {
       result.ran = true;
+      // Retention rides on the merge's election: one process drops, the others skip.
+      result.retiredMonths = await maintainPartitions(sql, options.retentionMs);
       const expired = await session`
         delete from ${session(ROLLUP.minute.table)}
         where minute < now() - make_interval(hours => ${windowHours})`;
@@ -103,6 +120,8 @@ export async function mergeRollups(sql: Sql, options: MergeOptions = {}): Promis
 export interface MergeLoopOptions {
   /** Time between rounds; default 60 s. */
   intervalMs?: number;
+  /** Passed to each round ({@linkcode MergeOptions.retentionMs}). */
+  retentionMs?: number;
   /** Called after each round that ran, and with each error (the loop keeps going). */
   onRound?: (result: MergeResult) => void;
   onError?: (error: unknown) => void;
@@ -120,7 +139,10 @@ export function startMergeLoop(
   let timer: ReturnType<typeof setTimeout> | undefined;
   let running: Promise<void> | undefined;
   const round = () => {
-    running = mergeRollups(currentSql(), { signal: controller.signal })
+    running = mergeRollups(currentSql(), {
+      signal: controller.signal,
+      retentionMs: options.retentionMs,
+    })
       .then((result) => {
         if (result.ran) options.onRound?.(result);
       }, (error) => options.onError?.(error))

@@ -79,6 +79,13 @@ export class MinuteCounts {
     return this.#counts.size;
   }
 
+  /** The distinct minutes counted (whole minutes since the epoch, UTC). */
+  minutes(): Set<number> {
+    const minutes = new Set<number>();
+    for (const key of this.#counts.keys()) minutes.add(Math.floor(key / KEYS_PER_MINUTE));
+    return minutes;
+  }
+
   /** The counts as objects (for the live NOTIFY and tests). */
   deltas(): MinuteDelta[] {
     const deltas: MinuteDelta[] = [];

@@ -75,7 +75,7 @@ export async function storeEvents(
     inserted as (
       insert into events (order_id, user_id, page_id, product, site_version, event_time, title, target)
       select * from source
-      on conflict (order_id) do nothing
+      on conflict (order_id, event_time) do nothing
       returning product, site_version, event_time, title
     ),
     per_minute as (

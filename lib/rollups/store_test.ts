@@ -5,6 +5,7 @@ import type { EcommerceEvent } from "../core/event.ts";
 import { checkInvariant } from "./invariant.ts";
 import { CopyBatch } from "./copy_batch.ts";
 import { copyNewEvents, isCopyConflict, minuteDeltas, storeEvents } from "./store.ts";
+import { ensurePartitions, monthOf } from "./partitions.ts";
 
 function event(i: number, time: string, title: EcommerceEvent["title"] = "banner_show") {
   const hex = i.toString(16).padStart(32, "0");
@@ -47,6 +48,9 @@ Deno.test("copyNewEvents writes the same events and rollups as storeEvents", asy
   await using a = await createTestDatabase("store_a");
   await using b = await createTestDatabase("store_b");
   const zone = "America/New_York";
+  // Writers make their months' partitions before their transaction (the worker and
+  // the loader do it for every batch).
+  for (const db of [a, b]) await ensurePartitions(db.sql, EVENTS.map((e) => monthOf(e.time)));
   const stored = await a.sql.begin((tx) => storeEvents(tx, EVENTS, zone));
   const copied = await b.sql.begin((tx) => copyNewEvents(tx, EVENTS, zone));
   assert.equal(stored.inserted, 5);
@@ -67,6 +71,7 @@ Deno.test("copyNewEvents writes the same events and rollups as storeEvents", asy
 
 Deno.test("copyNewEvents fails on a stored order_id and the rollback leaves nothing", async () => {
   await using db = await createTestDatabase("store_dup");
+  await ensurePartitions(db.sql, EVENTS.map((e) => monthOf(e.time)));
   await db.sql.begin((tx) => storeEvents(tx, EVENTS.slice(0, 1), "UTC"));
   await assert.rejects(
     db.sql.begin((tx) => copyNewEvents(tx, EVENTS, "UTC")),

@@ -1,17 +1,12 @@
 /**
- * Builds the events the shop emits: a fresh `order_id`, the visitor, the page's stable
+ * Builds the events the shop emits: a fresh time-ordered `order_id` (UUIDv7), the visitor, the page's stable
  * `page_id`, the server's clock in UTC.
  *
  * @module
  */
 import { createHash } from "node:crypto";
-import {
-  type EcommerceEvent,
-  newId,
-  type Product,
-  type SiteVersion,
-  type Title,
-} from "../core/event.ts";
+import { type EcommerceEvent, type Product, type SiteVersion, type Title } from "../core/event.ts";
+import { newOrderId } from "./order_id.ts";
 
 /** The stable `page_id` of a shop page: 32 hex digits derived from its path. */
 export function pageId(path: string): string {
@@ -41,7 +36,7 @@ export interface ShopAction {
 /** The event for `action`: `target` is 1 for orders, else 0. */
 export function shopEvent(action: ShopAction): EcommerceEvent {
   return {
-    order_id: newId(),
+    order_id: newOrderId(),
     user_id: action.userId,
     page_id: pageId(action.page),
     product: action.product,

@@ -11,7 +11,7 @@ export const RULES = {
   /** The folders it may import. */
   imports: ["core", "db", "kafka"],
   /** The npm packages it may import (`node:` builtins are fine outside browser-safe files). */
-  npm: ["@noble/hashes", "ipaddr.js", "isbot", "cookie"],
+  npm: ["@noble/hashes", "ipaddr.js", "isbot", "cookie", "uuidv7"],
   /** Files islands and components may import: they use no I/O, `Deno` or npm package. */
   browserSafe: ["order_form.ts"],
 } as const;

@@ -28,6 +28,7 @@ import { createKafka, deleteTopics, dlqTopic, ensureTopics } from "../lib/kafka/
 import { ensureServices } from "../lib/services/mod.ts";
 import { encodeEvent, latestEventTime, newId, parseEventMessage } from "../lib/core/event.ts";
 import { storeEvents } from "../lib/rollups/store.ts";
+import { prepareEvents } from "../lib/rollups/partitions.ts";
 import { commitBatch, type RawMessage, splitBatch } from "../lib/ingest/batch.ts";
 import { checkInvariant } from "../lib/rollups/invariant.ts";
 import { liveChannel } from "../lib/live/notify.ts";
@@ -421,7 +422,10 @@ async function naiveRun(): Promise<number> {
       eachMessage: async ({ message }) => {
         startedAt ||= performance.now();
         const parsed = parseEventMessage(message.value);
-        if (parsed.ok) await storeEvents(db.sql, [parsed.value], "UTC");
+        if (parsed.ok) {
+          const prepared = await prepareEvents(db.sql, [parsed.value]);
+          await storeEvents(db.sql, prepared.events, "UTC");
+        }
         if (++count >= NAIVE_EVENTS) resolve(performance.now() - startedAt);
       },
     });

@@ -18,6 +18,7 @@ import {
   TITLES,
 } from "../../lib/core/event.ts";
 import { storeEvents } from "../../lib/rollups/store.ts";
+import { prepareEvents } from "../../lib/rollups/partitions.ts";
 import { startWebServer, type WebServer } from "../../main.ts";
 import {
   createTestDatabase,
@@ -61,7 +62,9 @@ export function spreadEvents(count: number, end: number, spanMs: number): Ecomme
 
 /** Stores events (and their rollup rows) through the real store, in one transaction. */
 export async function seed(sql: Sql, events: EcommerceEvent[], timeZone = "UTC"): Promise<void> {
-  await sql.begin((tx) => storeEvents(tx, events, timeZone));
+  // The months' partitions first, outside the transaction, as the worker and loader do.
+  const prepared = await prepareEvents(sql, events);
+  await sql.begin((tx) => storeEvents(tx, prepared.events, timeZone));
 }
 
 /** `count(*)` of `events` per product and title between two instants (the expected numbers). */
